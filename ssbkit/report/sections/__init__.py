@@ -1,0 +1,1 @@
+"""Report sections, one module per technique; each registers itself on import."""
