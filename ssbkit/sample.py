@@ -63,7 +63,7 @@ def check_formula(formula: str) -> str:
     ValueError
         When a part is not a formula.
     """
-    from pymatgen.core import Composition
+    from pymatgen.core import Composition, Element
 
     text = formula.strip()
     if not text:
@@ -75,6 +75,9 @@ def check_formula(formula: str) -> str:
             raise ValueError(f"{part!r} is not a chemical formula ({exc})") from None
         if comp.num_atoms <= 0:
             raise ValueError(f"{part!r} is not a chemical formula")
+        unknown = [str(el) for el in comp.elements if not isinstance(el, Element)]
+        if unknown:
+            raise ValueError(f"{part!r} contains unknown element(s) {', '.join(unknown)}")
     return text
 
 

@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 __all__ = [
     "Quantity",
@@ -24,6 +24,8 @@ __all__ = [
     "register",
     "section_builder",
     "registered_techniques",
+    "register_comparison",
+    "comparison_builder",
 ]
 
 
@@ -152,7 +154,11 @@ class Section:
 
 
 SectionBuilder = Callable[[SectionInput], Section]
+#: ``func(items, figure_dir, figure_prefix) -> Section | None`` where ``items``
+#: is a sequence of ``(sample, section)`` pairs, one per sample, of one technique.
+ComparisonBuilder = Callable[[Sequence[tuple[Any, Section]], Path, str], "Section | None"]
 _BUILDERS: dict[str, SectionBuilder] = {}
+_COMPARISONS: dict[str, ComparisonBuilder] = {}
 _LOADED = False
 
 
@@ -198,3 +204,25 @@ def registered_techniques() -> tuple[str, ...]:
     """Names of all techniques that have a report section, sorted."""
     _load_sections()
     return tuple(sorted(_BUILDERS))
+
+
+def register_comparison(technique: str) -> Callable[[ComparisonBuilder], ComparisonBuilder]:
+    """Register the builder of the comparison-page section of ``technique``.
+
+    The builder gets the successful sections of that technique for every
+    sample that has one, as ``(sample, section)`` pairs, plus the report
+    folder and a figure-name prefix, and returns a :class:`Section` (or None
+    when there is nothing to compare, e.g. a single sample).
+    """
+
+    def decorator(func: ComparisonBuilder) -> ComparisonBuilder:
+        _COMPARISONS[technique] = func
+        return func
+
+    return decorator
+
+
+def comparison_builder(technique: str) -> ComparisonBuilder | None:
+    """The comparison builder registered for ``technique``, or None."""
+    _load_sections()
+    return _COMPARISONS.get(technique)

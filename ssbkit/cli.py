@@ -1,0 +1,98 @@
+"""The ``ssbkit`` command.
+
+``ssbkit demo [--out DIR] [--data DIR] [--seed N]``
+    Generate the embedded demo study, analyse it and write its report.
+``ssbkit report MANIFEST --out DIR``
+    Analyse a user's study and write its report; exit 1 listing the
+    measurements whose analysis failed (the rest of the report is written).
+``ssbkit validate MANIFEST``
+    Check a manifest; exit 1 printing every problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ssbkit import __version__
+from ssbkit.errors import MetadataError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ssbkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ssbkit {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate, analyse and report the embedded demo study")
+    demo.add_argument("--out", type=Path, default=Path("ssbkit-demo"), help="report folder (default: ssbkit-demo)")
+    demo.add_argument("--data", type=Path, default=None, help="folder for the generated raw files (default: OUT/data)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed of the generated data (default: 0)")
+
+    report = sub.add_parser("report", help="analyse a study manifest and write its report")
+    report.add_argument("manifest", type=Path)
+    report.add_argument("--out", type=Path, required=True, help="report folder")
+
+    validate = sub.add_parser("validate", help="check a study manifest and list every problem")
+    validate.add_argument("manifest", type=Path)
+    return parser
+
+
+def _say(args, message: str) -> None:
+    if not args.quiet:
+        print(message)
+
+
+def _load(path: Path):
+    from ssbkit.study import Study
+
+    try:
+        return Study.load(path)
+    except MetadataError as exc:
+        print(f"error: {path}: {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def _report(args, manifest: Path, out: Path) -> int:
+    from ssbkit.report import analyze, write_report
+
+    study = _load(manifest)
+    if study is None:
+        return 1
+    results = analyze(study, figure_dir=out, progress=not args.quiet)
+    index = write_report(results, out)
+    _say(args, f"report written: {index}")
+    if results.failed:
+        print(f"error: {len(results.failed)} measurement(s) failed:", file=sys.stderr)
+        for failed in results.failed:
+            print(f"  - {failed.measurement.label} ({failed.measurement.technique}): {failed.section.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        study = _load(args.manifest)
+        if study is None:
+            return 1
+        _say(args, f"{args.manifest}: ok ({len(study.samples)} samples, {len(study.all_measurements)} measurements)")
+        return 0
+    if args.command == "report":
+        return _report(args, args.manifest, args.out)
+    from ssbkit.demo import write_demo_study
+
+    data = args.data if args.data is not None else args.out / "data"
+    manifest = write_demo_study(data, seed=args.seed)
+    _say(args, f"demo study written: {manifest}")
+    return _report(args, manifest, args.out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

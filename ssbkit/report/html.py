@@ -1,0 +1,112 @@
+"""Writing a study's report: HTML pages, figures and machine-readable summaries.
+
+The folder gets ``index.html`` (samples, measurements, provenance),
+one ``<sample-id>.html`` per sample, ``comparison.html`` when the study has a
+coating series, ``style.css`` (no CDN: pages work offline and print well),
+the figure files next to the pages, and ``summary.csv`` / ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import jinja2
+
+from ssbkit.report.analysis import StudyResults
+
+__all__ = ["write_report", "page_names"]
+
+
+def _version() -> str:
+    try:
+        return version("ssbkit")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+def page_names(sample_ids) -> dict[str, str]:
+    """File name of each sample's page: the id with unsafe characters replaced."""
+    return {sid: "".join(c if c.isalnum() or c in "-_." else "_" for c in sid) + ".html" for sid in sample_ids}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("ssbkit.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_summaries(results: StudyResults, out: Path) -> None:
+    table = results.summary_table()
+    table.to_csv(out / "summary.csv", index=False)
+    records = [{k: _json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    (out / "summary.json").write_text(json.dumps(records, indent=2, default=str), encoding="utf-8")
+
+
+def write_report(results: StudyResults, out) -> Path:
+    """Write the report of ``results`` into the folder ``out``.
+
+    Parameters
+    ----------
+    results : StudyResults
+        From :func:`ssbkit.report.analyze`.
+    out : str or Path
+        Output folder, created if missing. Figures are copied there when
+        they were written elsewhere.
+
+    Returns
+    -------
+    Path
+        The path of ``index.html``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    study = results.study
+    comparisons = results.compare()
+    page_of = page_names(s.id for s in study.samples)
+    env = _environment()
+    common = {
+        "study": study,
+        "page_of": page_of,
+        "has_comparison": bool(comparisons),
+        "version": _version(),
+    }
+    (out / "style.css").write_text(
+        resources.files("ssbkit.report").joinpath("templates/style.css").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    index = out / "index.html"
+    index.write_text(
+        env.get_template("index.html").render(title=study.name, results=results.results, **common),
+        encoding="utf-8",
+    )
+    for sample in study.samples:
+        page = env.get_template("sample.html").render(
+            title=sample.display_name, sample=sample, results=results.for_sample(sample.id), **common
+        )
+        (out / page_of[sample.id]).write_text(page, encoding="utf-8")
+    if comparisons:
+        (out / "comparison.html").write_text(
+            env.get_template("comparison.html").render(
+                title="Coating series comparison", comparisons=comparisons, **common
+            ),
+            encoding="utf-8",
+        )
+    if results.figure_dir.resolve() != out.resolve():
+        for figure in results.figure_dir.iterdir():
+            if figure.is_file():
+                shutil.copy2(figure, out / figure.name)
+    _write_summaries(results, out)
+    return index

@@ -1,0 +1,110 @@
+"""The ssbkit command: validate, report (with a failing analysis), demo, --version."""
+
+import textwrap
+
+import pytest
+
+import ssbkit
+from ssbkit.cli import main
+from ssbkit.report import registry
+from ssbkit.report.registry import Quantity, Section
+
+MANIFEST = """
+[study]
+name = "cli"
+
+[[samples]]
+id = "LCO"
+cathode = {material = "LiCoO2"}
+
+[[samples]]
+id = "BTO2-LCO"
+cathode = {material = "LiCoO2"}
+coating = {material = "BaTiO3", amount = 2, unit = "at%"}
+
+[[measurements]]
+sample = "LCO"
+technique = "xas"
+file = "good.dat"
+label = "good"
+
+[[measurements]]
+sample = "BTO2-LCO"
+technique = "xas"
+file = "bad.dat"
+label = "bad"
+"""
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert ssbkit.__version__ in capsys.readouterr().out
+
+
+def test_validate_lists_every_problem(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            [study]
+            name = "bad"
+            [[samples]]
+            id = "A"
+            coating = {material = "BaTiO3", amount = 2, unit = "mol%"}
+            [[measurements]]
+            sample = "B"
+            technique = "eis"
+            file = "nothing-here.z"
+            """
+        )
+    )
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "key 'coating.unit'" in err
+    assert "key 'sample': unknown sample id 'B'" in err
+    assert "key 'file': file not found" in err
+
+
+def test_validate_ok(tmp_path, capsys):
+    (tmp_path / "good.dat").write_text("1\n")
+    (tmp_path / "bad.dat").write_text("2\n")
+    path = tmp_path / "study.toml"
+    path.write_text(MANIFEST)
+    assert main(["validate", str(path)]) == 0
+    assert "2 samples, 2 measurements" in capsys.readouterr().out
+
+
+def _fake_xas(inp):
+    """A stand-in analysis: reads an integer from the file, fails on anything else."""
+    value = int(inp.files[0].read_text())
+    if value != 1:
+        raise ValueError(f"{inp.files[0].name}: corrupt")
+    return Section(technique="xas", title="fake", quantities=(Quantity("x", 1.0, "eV"),), summary={"x_ev": 1.0})
+
+
+def test_report_marks_failed_section_and_exits_nonzero(tmp_path, capsys, monkeypatch):
+    registry._load_sections()
+    monkeypatch.setitem(registry._BUILDERS, "xas", _fake_xas)
+    monkeypatch.setitem(registry._COMPARISONS, "xas", lambda items, d, p: None)
+    (tmp_path / "good.dat").write_text("1\n")
+    (tmp_path / "bad.dat").write_text("2\n")
+    path = tmp_path / "study.toml"
+    path.write_text(MANIFEST)
+    out = tmp_path / "report"
+    assert main(["--quiet", "report", str(path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "bad (xas)" in err and "corrupt" in err
+    assert "Analysis failed" in (out / "BTO2-LCO.html").read_text()
+    assert "Analysis failed" not in (out / "LCO.html").read_text()
+    summary = (out / "summary.csv").read_text().splitlines()
+    assert summary[0].startswith("sample,measurement,technique,status,error")
+    assert len(summary) == 3
+
+
+def test_report_refuses_bad_manifest(tmp_path, capsys):
+    path = tmp_path / "study.toml"
+    path.write_text("[study]\n")
+    assert main(["report", str(path), "--out", str(tmp_path / "o")]) == 1
+    assert "study.name" in capsys.readouterr().err

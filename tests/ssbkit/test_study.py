@@ -1,0 +1,134 @@
+"""Study manifests: loading, provenance, every problem reported, coating series."""
+
+import hashlib
+import textwrap
+
+import pytest
+
+from ssbkit.errors import MetadataError
+from ssbkit.study import Study
+
+SAMPLES = """
+[[samples]]
+id = "LCO"
+cathode = {material = "LiCoO2", active_mass_mg = 10.0}
+electrolyte = {material = "Li6PS5Cl"}
+cell = {kind = "assb-pellet", diameter_cm = 1.0}
+
+[[samples]]
+id = "BTO2-LCO"
+cathode = {material = "LiCoO2", active_mass_mg = 10.0}
+coating = {material = "BaTiO3", amount = 2, unit = "at%"}
+electrolyte = {material = "Li6PS5Cl"}
+cell = {kind = "assb-pellet", diameter_cm = 1.0}
+
+[[samples]]
+id = "LPSCl"
+electrolyte = {material = "Li6PS5Cl"}
+cell = {kind = "symmetric-pellet", thickness_cm = 0.1, area_cm2 = 0.785}
+"""
+
+
+def write(tmp_path, body):
+    (tmp_path / "a.txt").write_bytes(b"spectrum\n")
+    (tmp_path / "b.txt").write_bytes(b"other\n")
+    path = tmp_path / "study.toml"
+    path.write_text('[study]\nname = "t"\n' + SAMPLES + textwrap.dedent(body))
+    return path
+
+
+def test_load_resolves_paths_and_records_provenance(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        [[measurements]]
+        sample = "LPSCl"
+        technique = "eis"
+        file = "a.txt"
+        label = "pellet"
+        [measurements.parameters]
+        temperature_k = 298.15
+
+        [[measurements]]
+        sample = "LCO"
+        technique = "dpc"
+        file = ["a.txt", "b.txt"]
+        """,
+    )
+    study = Study.load(path)
+    assert [s.id for s in study.samples] == ["LCO", "BTO2-LCO", "LPSCl"]
+    eis = study.measurements(technique="eis")[0]
+    assert eis.paths == ((tmp_path / "a.txt").resolve(),)
+    assert eis.files[0].sha256 == hashlib.sha256(b"spectrum\n").hexdigest()
+    assert eis.files[0].size_bytes == 9
+    params = study.measurement_parameters(eis)
+    assert params["temperature_k"] == 298.15
+    assert params["thickness_cm"] == 0.1 and params["area_cm2"] == 0.785
+    dpc = study.measurements(sample="LCO")[0]
+    assert len(dpc.files) == 2 and dpc.label == "LCO-dpc-2"
+
+
+def test_all_problems_reported_together(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        [[measurements]]
+        sample = "NOPE"
+        technique = "eis"
+        file = "a.txt"
+
+        [[measurements]]
+        sample = "LCO"
+        technique = "raman"
+        file = "missing.csv"
+
+        [[measurements]]
+        sample = "LCO"
+        file = "a.txt"
+        """,
+    )
+    with pytest.raises(MetadataError) as info:
+        Study.load(path)
+    problems = "\n".join(info.value.problems)
+    assert "measurements[0]: key 'sample': unknown sample id 'NOPE'" in problems
+    assert "measurements[1]: key 'technique'" in problems
+    assert "measurements[1]: key 'file': file not found" in problems
+    assert "measurements[2]: key 'technique': missing" in problems
+    assert len(info.value.problems) == 4
+
+
+def test_duplicate_sample_and_bad_sample_reported(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[study]\nname = "x"\n[[samples]]\nid = "A"\n[[samples]]\nid = "A"\n'
+        '[[samples]]\nid = "B"\ncoating = {material = "BaTiO3", amount = 1, unit = "ppm"}\n'
+    )
+    with pytest.raises(MetadataError) as info:
+        Study.load(path)
+    text = "\n".join(info.value.problems)
+    assert "duplicate sample id 'A'" in text and "coating.unit" in text and "'B'" in text
+
+
+def test_missing_study_name_and_bad_toml(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[study]\n[[samples]]\nid = "A"\n')
+    with pytest.raises(MetadataError, match="study.name"):
+        Study.load(path)
+    path.write_text("[study\nname=")
+    with pytest.raises(MetadataError, match="not valid TOML"):
+        Study.load(path)
+    with pytest.raises(MetadataError, match="not found"):
+        Study.load(tmp_path / "absent.toml")
+
+
+def test_coating_series(tmp_path):
+    study = Study.load(write(tmp_path, ""))
+    series = study.coating_series()
+    assert [[s.id for s in group] for group in series] == [["LCO", "BTO2-LCO"]]
+
+
+def test_manifest_is_not_modified(tmp_path):
+    path = write(tmp_path, "")
+    before = path.read_bytes()
+    Study.load(path)
+    assert path.read_bytes() == before
