@@ -300,18 +300,26 @@ class Study:
         """
         groups: dict[str, list[Sample]] = {}
         for sample in self.samples:
-            coating = sample.coating
-            kind = "" if coating is None else f"{coating.material}|{coating.unit}"
-            key = repr(sorted(sample.without_coating().items()))
-            groups.setdefault(key, []).append((kind, sample))
+            groups.setdefault(repr(sorted(sample.without_coating().items())), []).append(sample)
         series = []
         for members in groups.values():
-            kinds = {kind for kind, _ in members if kind}
-            for kind in sorted(kinds):
-                chosen = [s for k, s in members if k in ("", kind)]
-                if len(chosen) >= 2:
-                    series.append(tuple(sorted(chosen, key=lambda s: s.coating_amount)))
+            bare = [s for s in members if s.coating is None]
+            kinds = sorted({(s.coating.material, s.coating.unit) for s in members if s.coating})
+            for kind in kinds:
+                coated = [s for s in members if s.coating and (s.coating.material, s.coating.unit) == kind]
+                if len(bare) + len(coated) >= 2:
+                    series.append(tuple(sorted(bare + coated, key=lambda s: s.coating_amount)))
         return tuple(series)
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        rows = [
+            {"sample": m.sample_id, "technique": m.technique, "label": m.label, "files": len(m.files)}
+            for m in self.all_measurements
+        ]
+        table = pd.DataFrame(rows, columns=["sample", "technique", "label", "files"])
+        return f"<h3>{self.name}</h3><p>{len(self.samples)} samples</p>" + table.to_html(index=False)
 
     def measurement_parameters(self, measurement: Measurement) -> dict:
         """The measurement's parameters, with gaps filled from its sample's metadata.

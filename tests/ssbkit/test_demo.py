@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ssbkit.cli import main
 from ssbkit.demo import DEMO_SAMPLES, write_demo_study
 from ssbkit.study import Study
 
@@ -28,9 +27,9 @@ def test_demo_generation_is_deterministic(tmp_path):
     assert [len(series) for series in study.coating_series()] == [4]
 
 
-def test_demo_end_to_end(tmp_path):
-    out = tmp_path / "demo"
-    assert main(["--quiet", "demo", "--out", str(out)]) == 0
+def test_demo_end_to_end(demo_report):
+    out, status = demo_report
+    assert status == 0
     assert (out / "index.html").is_file()
     for sample in DEMO_SAMPLES:
         page = (out / f"{sample.id}.html").read_text()
