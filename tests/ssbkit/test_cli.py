@@ -108,3 +108,28 @@ def test_report_refuses_bad_manifest(tmp_path, capsys):
     path.write_text("[study]\n")
     assert main(["report", str(path), "--out", str(tmp_path / "o")]) == 1
     assert "study.name" in capsys.readouterr().err
+
+
+def test_analyze_api_and_comparison_page(tmp_path, monkeypatch):
+    """Two samples of one coating series: the comparison builder gets both, in coating order."""
+    registry._load_sections()
+    seen = []
+
+    def compare(items, figure_dir, prefix):
+        seen.append([sample.id for sample, _ in items])
+        return Section(technique="xas", title="xas across the series", quantities=(Quantity("n", len(items)),))
+
+    monkeypatch.setitem(registry._BUILDERS, "xas", _fake_xas)
+    monkeypatch.setitem(registry._COMPARISONS, "xas", compare)
+    (tmp_path / "good.dat").write_text("1\n")
+    (tmp_path / "bad.dat").write_text("1\n")
+    path = tmp_path / "study.toml"
+    path.write_text(MANIFEST)
+    study = ssbkit.Study.load(path)
+    results = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False)
+    assert results.failed == ()
+    assert "x_ev" in results._repr_html_() and "cli" in study._repr_html_()
+    ssbkit.write_report(results, tmp_path / "r")
+    assert seen[-1] == ["LCO", "BTO2-LCO"]
+    assert "xas across the series" in (tmp_path / "r" / "comparison.html").read_text()
+    assert "x_ev" in (tmp_path / "r" / "summary.json").read_text()
