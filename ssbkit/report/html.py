@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import jinja2
+import pandas as pd
 
 from ssbkit.report.analysis import StudyResults
 
@@ -55,6 +56,31 @@ def _write_summaries(results: StudyResults, out: Path) -> None:
     (out / "summary.json").write_text(json.dumps(records, indent=2, default=str), encoding="utf-8")
 
 
+def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list[list]]]:
+    """Per technique: the summary numbers of every successful measurement, one row each."""
+    table = results.summary_table()
+    if table.empty:
+        return []
+    ok = table[table["status"] == "ok"]
+    tables = []
+    for technique, group in ok.groupby("technique", sort=False):
+        numbers = [
+            c
+            for c in group.columns
+            if c not in ("sample", "measurement", "technique", "status", "error")
+            and group[c].notna().any()
+            and pd.api.types.is_numeric_dtype(group[c])
+        ]
+        if numbers:
+            cells = group[["sample", "measurement", *numbers]].astype(object)
+            rows = [
+                [("yes" if v else "no") if isinstance(v, bool) else ("" if pd.isna(v) else v) for v in row]
+                for row in cells.values.tolist()
+            ]
+            tables.append((technique, ["sample", "measurement", *numbers], rows))
+    return tables
+
+
 def write_report(results: StudyResults, out) -> Path:
     """Write the report of ``results`` into the folder ``out``.
 
@@ -75,12 +101,13 @@ def write_report(results: StudyResults, out) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     study = results.study
     comparisons = results.compare()
+    key_numbers = _key_number_tables(results)
     page_of = page_names(s.id for s in study.samples)
     env = _environment()
     common = {
         "study": study,
         "page_of": page_of,
-        "has_comparison": bool(comparisons),
+        "has_comparison": bool(comparisons or key_numbers),
         "version": _version(),
     }
     (out / "style.css").write_text(
@@ -97,10 +124,10 @@ def write_report(results: StudyResults, out) -> Path:
             title=sample.display_name, sample=sample, results=results.for_sample(sample.id), **common
         )
         (out / page_of[sample.id]).write_text(page, encoding="utf-8")
-    if comparisons:
+    if comparisons or key_numbers:
         (out / "comparison.html").write_text(
             env.get_template("comparison.html").render(
-                title="Coating series comparison", comparisons=comparisons, **common
+                title="Comparison of samples", comparisons=comparisons, key_numbers=key_numbers, **common
             ),
             encoding="utf-8",
         )

@@ -1,0 +1,122 @@
+"""Report section "iv": current-voltage sweep of an in-situ cell under bias.
+
+The measurement has one file (any format :func:`echem.read_iv` accepts).
+Parameters used from the manifest (all optional):
+
+``onset_current_a``
+    |I| threshold that defines the onset voltage, A (default 1 % of the
+    largest |I| of the sweep).
+``smoothing_points``
+    Savitzky-Golay window for dI/dV (odd, default 7).
+``format``
+    Reader format name, to bypass content sniffing.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import echem  # noqa: E402
+from ssbkit.errors import MetadataError  # noqa: E402
+from ssbkit.report.registry import (  # noqa: E402
+    Figure,
+    Quantity,
+    Section,
+    SectionInput,
+    Table,
+    register,
+    register_comparison,
+)
+
+_DPI = 100
+
+
+def _save(fig, folder, name) -> str:
+    fig.tight_layout()
+    fig.savefig(folder / name, dpi=_DPI)
+    plt.close(fig)
+    return name
+
+
+def _current_unit(current_a) -> tuple[str, float]:
+    peak = float(np.max(np.abs(current_a))) if np.size(current_a) else 0.0
+    for unit, scale in (("nA", 1e9), ("uA", 1e6), ("mA", 1e3)):
+        if peak * scale < 1e4:
+            return unit, scale
+    return "A", 1.0
+
+
+@register("iv")
+def build(inp: SectionInput) -> Section:
+    """Differential resistance, onset voltage and hysteresis of one I-V sweep."""
+    if len(inp.files) != 1:
+        raise MetadataError(f"iv measurement {inp.label!r} needs one file, got {len(inp.files)}")
+    params = dict(inp.parameters)
+    onset = params.get("onset_current_a")
+    try:
+        onset = None if onset is None else float(onset)
+        window = int(params.get("smoothing_points", 7))
+    except (TypeError, ValueError):
+        raise MetadataError("iv parameters 'onset_current_a' and 'smoothing_points' must be numbers") from None
+    data = echem.read_iv(inp.files[0], format=params.get("format"))
+    result = echem.iv_analysis(data.voltage_v, data.current_a, onset_current_a=onset, smoothing_points=window)
+    unit, scale = _current_unit(result.current_a)
+    prefix = inp.figure_prefix
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    result.plot(ax, current_unit=unit)
+    ax.set_title(inp.label)
+    figures = [Figure(_save(fig, inp.figure_dir, prefix + "iv.png"),
+                      "Current against bias, rising sweep solid, falling dashed; dotted line: onset voltage.")]
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    result.plot_resistance(ax)
+    figures.append(Figure(_save(fig, inp.figure_dir, prefix + "differential_resistance.png"),
+                          "Differential resistance |dV/dI| along the sweep."))
+    summary = result.summary()
+    quantities = (
+        Quantity("onset voltage" + ("" if result.onset_found else " (not reached)"), result.onset_voltage_v, "V"),
+        Quantity("onset threshold", result.onset_current_a * scale, unit),
+        Quantity("current at maximum bias", summary["current_at_max_bias_a"] * scale, unit),
+        Quantity("minimum differential resistance", summary["min_differential_resistance_ohm"], "Ω"),
+        Quantity("hysteresis (mean |I_up - I_down|)", result.hysteresis_current_a * scale, unit),
+    )
+    return Section(
+        technique="iv",
+        title=f"I-V sweep: {inp.label}",
+        quantities=quantities,
+        figures=tuple(figures),
+        parameters={"onset_current_a": result.onset_current_a, "smoothing_points": window, "format": data.format},
+        summary=summary,
+        result=result,
+    )
+
+
+@register_comparison("iv")
+def compare(items, figure_dir, figure_prefix) -> Section | None:
+    """I-V curves of the samples overlaid (e.g. LCO against BTO-LCO)."""
+    items = [(s, sec) for s, sec in items if isinstance(sec.result, echem.IVResult)]
+    if len(items) < 2:
+        return None
+    items.sort(key=lambda pair: float(getattr(pair[0], "coating_amount", 0.0) or 0.0))
+    unit, _ = _current_unit(np.concatenate([sec.result.current_a for _, sec in items]))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for sample, section in items:
+        section.result.plot(ax1, label=sample.id, current_unit=unit)
+        section.result.plot_resistance(ax2, label=sample.id)
+    ax1.legend(fontsize=8)
+    ax2.legend(fontsize=8)
+    figure = Figure(_save(fig, figure_dir, figure_prefix + "iv_all.png"),
+                    "I-V curves (left) and differential resistance (right) of every sample.")
+    rows = tuple((s.id, round(sec.result.onset_voltage_v, 3), sec.summary["current_at_max_bias_a"],
+                  sec.result.hysteresis_current_a) for s, sec in items)
+    table = Table("I-V comparison", ("sample", "onset [V]", "I at max bias [A]", "hysteresis [A]"), rows)
+    return Section(
+        technique="iv",
+        title="I-V: samples compared",
+        figures=(figure,),
+        tables=(table,),
+        summary={f"{s.id}_onset_voltage_v": float(sec.result.onset_voltage_v) for s, sec in items},
+    )
