@@ -80,7 +80,8 @@ def build(inp: SectionInput) -> Section:
     edge_name = f"{element} {edge}" if element else "edge"
     fig, axes = plt.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}, figsize=(6, 5))
     result.plot(ax=axes)
-    axes[0].set_title(f"{inp.sample.id}: {edge_name}-edge XANES — {result.verdict}", fontsize=9)
+    axes[0].set_title(f"{inp.sample.id}: {edge_name}-edge XANES — {'changed' if result.changed else 'unchanged'}\n"
+                      f"ΔE0 = {result.edge_shift_ev:+.2f} eV, R = {result.r_factor:.1e}", fontsize=9)
     filename = inp.figure_prefix + "xas_before_after.png"
     fig.tight_layout()
     fig.savefig(inp.figure_dir / filename, dpi=100)
