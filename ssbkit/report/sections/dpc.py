@@ -12,10 +12,19 @@ the order of ``bias_v``. Parameters used (manifest ``parameters`` table):
   resolved with ``field_direction_deg``, default 0),
 - ``profile_start_px``/``profile_end_px`` ([y, x], across the interface, cathode → electrolyte;
   default: the middle row) and ``profile_width_px`` (default 9),
-- ``relative_permittivity`` used for the charge density (default 1: total charge),
+- ``interface_position_nm``: distance along the profile of the cathode surface (default: where
+  the net field of the highest bias peaks); the electrolyte starts ``coating_thickness_nm``
+  (default 0) further on,
+- ``relative_permittivity`` for the charge density (default ``electrolyte_relative_permittivity``,
+  else 1 = total charge),
 - model: ``cathode_relative_permittivity``, ``electrolyte_relative_permittivity``,
-  ``coating_relative_permittivity``, ``coating_thickness_nm`` (default 0, or 8 nm when the
-  sample has a coating), ``built_in_potential_v`` (default 0).
+  ``coating_relative_permittivity``, ``coating_thickness_nm`` (model default 10 nm when the
+  sample has none), ``built_in_potential_v`` (default 0).
+
+Definitions: the electrolyte space-charge-layer width is the distance from the electrolyte
+boundary to where the net normal field falls below 20 % of its value there; the net charge
+per area is ∫ρ dx over the electrolyte from 2 px beyond its boundary (past the Gaussian
+derivative's blur of the polarisation sheet at the permittivity step) to the profile end.
 """
 
 from __future__ import annotations
@@ -25,13 +34,20 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import stem  # noqa: E402
-from ssbkit.errors import MetadataError  # noqa: E402
-from ssbkit.report.registry import (Figure, Quantity, Section, SectionInput, Table, register,  # noqa: E402
-                                    register_comparison)
+import stem
+from ssbkit.errors import MetadataError
+from ssbkit.report.registry import (
+    Figure,
+    Quantity,
+    Section,
+    SectionInput,
+    Table,
+    register,
+    register_comparison,
+)
 
 _DPI = 100
 
@@ -83,8 +99,8 @@ def _fields(inp, biases):
             for d in out], rot, flip
 
 
-def _models(p, sample, bias):
-    coated = float(p.get("coating_thickness_nm", 8.0 if getattr(sample, "coating", None) else 0.0)) or 8.0
+def _models(p, bias):
+    coated = float(p.get("coating_thickness_nm", 0.0)) or 10.0
     common = {k: float(p[k]) for k in ("cathode_relative_permittivity", "electrolyte_relative_permittivity",
                                        "coating_relative_permittivity") if k in p}
     v_bi = float(p.get("built_in_potential_v", 0.0))
@@ -132,20 +148,26 @@ def build(inp: SectionInput) -> Section:
     start = tuple(_param(p, "profile_start_px", (ny / 2, 0)))
     end = tuple(_param(p, "profile_end_px", (ny / 2, nx - 1)))
     width = float(p.get("profile_width_px", 9))
-    eps_r = float(p.get("relative_permittivity", 1.0))
+    eps_r = float(p.get("relative_permittivity", p.get("electrolyte_relative_permittivity", 1.0)))
+    smoothing = 1.0
     biased = [(b, f) for b, f in zip(biases, fields) if b != 0.0]
-    nets, rhos, fprofs, rprofs, widths, charges, drifts = [], [], [], [], [], [], []
-    for bias, f in biased:
-        net = stem.net_field(f, ref)
-        rho = stem.charge_density(net, relative_permittivity=eps_r, smoothing_px=1.5)
-        fprof = stem.interface_profile(net, start=start, end=end, width_px=width)
+    nets = [stem.net_field(f, ref) for _, f in biased]
+    fprofs = [stem.interface_profile(net, start=start, end=end, width_px=width) for net in nets]
+    if "interface_position_nm" in p:
+        interface_nm = float(p["interface_position_nm"])
+    else:
+        top_profile = fprofs[int(np.argmax([b for b, _ in biased]))]
+        interface_nm = float(top_profile.distance_nm[np.argmax(np.abs(top_profile.value))])
+    boundary_nm = interface_nm + float(p.get("coating_thickness_nm", 0.0))
+    rhos, rprofs, widths, charges = [], [], [], []
+    for net, fprof in zip(nets, fprofs):
+        rho = stem.charge_density(net, relative_permittivity=eps_r, smoothing_px=smoothing)
         rprof = stem.interface_profile(rho, start=start, end=end, width_px=width)
-        scl = stem.space_charge_layer_width(fprof, fraction=0.2, smoothing_px=1.0)
-        # electrolyte side: from the net-field peak (the interface) to the end of the profile
-        charge = stem.net_charge_per_area(rprof, start_nm=scl.peak_nm)
-        nets.append(net), rhos.append(rho), fprofs.append(fprof), rprofs.append(rprof)
-        widths.append(scl.width_nm), charges.append(charge), drifts.append((net.registration.dy_px, net.registration.dx_px))
-    model_bare, model_coat = _models(p, inp.sample, max(biases))
+        scl = stem.space_charge_layer_width(fprof, fraction=0.2, side="after", start_nm=boundary_nm)
+        charge = stem.net_charge_per_area(rprof, start_nm=boundary_nm + 2.0 * smoothing * ref.pixel_size_nm)
+        rhos.append(rho), rprofs.append(rprof), widths.append(scl.width_nm), charges.append(charge)
+    drifts = [(net.registration.dy_px, net.registration.dx_px) for net in nets]
+    model_bare, model_coat = _models(p, max(biases))
     result = DpcSeries(np.array([b for b, _ in biased]), np.array([np.abs(fp.value).max() for fp in fprofs]),
                        np.array([c.c_per_m2 for c in charges]), np.array([c.error_c_per_m2 for c in charges]),
                        np.array(widths), np.array(drifts), tuple(fprofs), tuple(rprofs), model_bare, model_coat)
@@ -176,7 +198,10 @@ def build(inp: SectionInput) -> Section:
     a1.legend(fontsize=7)
     a1.set_title("net normal field across the interface")
     a2.set_xlabel("distance (nm)")
-    a2.set_ylabel("net ρ (e/nm³)")
+    a2.set_ylabel(f"net ρ (e/nm³, ε_r = {eps_r:g})")
+    for ax in (a1, a2):
+        ax.axvline(interface_nm, color="0.5", lw=0.8, ls="--")
+        ax.axvline(boundary_nm, color="0.5", lw=0.8, ls=":")
     a2.set_title("net charge density across the interface")
     fig.tight_layout()
     name = pre + "dpc_profiles.png"
@@ -195,8 +220,8 @@ def build(inp: SectionInput) -> Section:
     name = pre + "dpc_vs_bias.png"
     fig.savefig(fig_dir / name, dpi=_DPI)
     plt.close(fig)
-    figures.append(Figure(name, "Net charge per interface area (electrolyte side) and space-charge-layer width "
-                                "(net field ≥ 20 % of its peak) against bias."))
+    figures.append(Figure(name, "Net charge per interface area in the electrolyte and electrolyte "
+                                "space-charge-layer width (net field ≥ 20 % of its boundary value) against bias."))
 
     fig, ax = plt.subplots(figsize=(6, 3.4))
     model_bare.plot(ax, label="LCO | LPSCl")
@@ -237,7 +262,8 @@ def build(inp: SectionInput) -> Section:
     used = {"bias_v": biases, "beam_energy_kev": float(p["beam_energy_kev"]), "thickness_nm": float(p["thickness_nm"]),
             "convergence_semiangle_mrad": float(p["convergence_semiangle_mrad"]), "scan_rotation_deg": rot,
             "scan_flip": flip, "profile_start_px": list(start), "profile_end_px": list(end),
-            "profile_width_px": width, "relative_permittivity": eps_r}
+            "profile_width_px": width, "relative_permittivity": eps_r, "interface_position_nm": interface_nm,
+            "electrolyte_boundary_nm": boundary_nm}
     return Section(technique="dpc", title=f"DPC-STEM under bias — {inp.label}", quantities=quantities,
                    figures=tuple(figures), tables=(table,), parameters=used, summary=summary, result=result)
 
@@ -255,9 +281,13 @@ def compare(items, figure_dir, figure_prefix):
         label = f"{sample.id} ({amount:g} at% BaTiO3)"
         axes[0].plot(r.bias_v, r.net_field_peak_v_per_m, "o-", label=label)
         axes[1].errorbar(r.bias_v, r.net_charge_c_per_m2, yerr=r.net_charge_error_c_per_m2, marker="o", label=label)
-    first = items[0][1].result
-    first.model_bare.plot(axes[2], label="model: LCO | LPSCl")
-    first.model_coated.plot(axes[2], label="model: LCO | BaTiO3 | LPSCl")
+    for sample, sec in items:
+        r = sec.result
+        if getattr(sample, "coating", None):
+            r.model_coated.plot(axes[2], label=f"model {sample.id}: BaTiO3 {r.model_coated.coating_thickness_nm:g} nm")
+        else:
+            r.model_bare.plot(axes[2], label=f"model {sample.id}: no coating")
+    axes[2].set_title(f"simulated field at {max(float(sec.result.bias_v.max()) for _, sec in items):g} V", fontsize=9)
     axes[0].set_xlabel("bias (V)")
     axes[0].set_ylabel("peak net field (V/m)")
     axes[1].set_xlabel("bias (V)")
