@@ -56,8 +56,14 @@ def _write_summaries(results: StudyResults, out: Path) -> None:
     (out / "summary.json").write_text(json.dumps(records, indent=2, default=str), encoding="utf-8")
 
 
+def _cell(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if pd.isna(value) else value
+
+
 def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list[list]]]:
-    """Per technique: the summary numbers of every successful measurement, one row each."""
+    """Per technique: one column per successful measurement, one row per summary number."""
     table = results.summary_table()
     if table.empty:
         return []
@@ -72,12 +78,9 @@ def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list
             and pd.api.types.is_numeric_dtype(group[c])
         ]
         if numbers:
-            cells = group[["sample", "measurement", *numbers]].astype(object)
-            rows = [
-                [("yes" if v else "no") if isinstance(v, bool) else ("" if pd.isna(v) else v) for v in row]
-                for row in cells.values.tolist()
-            ]
-            tables.append((technique, ["sample", "measurement", *numbers], rows))
+            header = ["quantity", *(f"{s}: {m}" for s, m in zip(group["sample"], group["measurement"]))]
+            rows = [[name, *(_cell(v) for v in group[name].astype(object))] for name in numbers]
+            tables.append((technique, header, rows))
     return tables
 
 
