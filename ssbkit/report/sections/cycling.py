@@ -28,13 +28,13 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-import echem  # noqa: E402
-from ssbkit.errors import MetadataError  # noqa: E402
-from ssbkit.report.registry import (  # noqa: E402
+import echem
+from ssbkit.errors import MetadataError
+from ssbkit.report.registry import (
     Figure,
     Quantity,
     Section,
@@ -112,9 +112,15 @@ def analyse(inp: SectionInput) -> tuple[CyclingSectionResult, dict]:
         dqdv = echem.dqdv(data, cycle=dqdv_cycle, active_mass_mg=mass)
     except ValueError:
         dqdv = None  # a cycle too short for dQ/dV: the section shows the rest
-    used = {"active_mass_mg": mass, "first_half_cycle": first_half, "reference_cycle": reference,
-            "fade_model": model, "dqdv_cycle": dqdv_cycle, "profile_cycles": cycles,
-            "format": data.format}
+    used = {
+        "active_mass_mg": mass,
+        "first_half_cycle": first_half,
+        "reference_cycle": reference,
+        "fade_model": model,
+        "dqdv_cycle": dqdv_cycle,
+        "profile_cycles": cycles,
+        "format": data.format,
+    }
     return CyclingSectionResult(summary, fade, first_cycle, normalized, dqdv, mass), used
 
 
@@ -130,8 +136,8 @@ def key_numbers(result: CyclingSectionResult) -> dict:
         "first_coulombic_efficiency_pct": 100.0 * float(first["coulombic_efficiency"]),
         "n_cycles": int(summary["cycle"].nunique()),
         "n_complete_cycles": int(summary["complete"].sum()),
-        "mean_coulombic_efficiency_after_first_pct": 100.0 * float(
-            summary.loc[summary["complete"], "coulombic_efficiency"].iloc[1:].mean()),
+        "mean_coulombic_efficiency_after_first_pct": 100.0
+        * float(summary.loc[summary["complete"], "coulombic_efficiency"].iloc[1:].mean()),
     }
     out.update(fade.summary())
     return out
@@ -150,46 +156,74 @@ def build(inp: SectionInput) -> Section:
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.first_cycle.plot(ax)
     ax.set_title(f"{inp.label}: first cycle")
-    figures.append(Figure(_save(fig, inp.figure_dir, prefix + "first_cycle.png"),
-                          f"First-cycle charge (solid) and discharge (dashed) voltage against capacity ({unit})."))
+    figures.append(
+        Figure(
+            _save(fig, inp.figure_dir, prefix + "first_cycle.png"),
+            f"First-cycle charge (solid) and discharge (dashed) voltage against capacity ({unit}).",
+        )
+    )
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.normalized.plot(ax)
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, inp.figure_dir, prefix + "normalized_curves.png"),
-                          "Normalized charge-discharge curves: capacity of each half-cycle scaled to 0-1, "
-                          "so that growing polarization shows apart from capacity loss."))
+    figures.append(
+        Figure(
+            _save(fig, inp.figure_dir, prefix + "normalized_curves.png"),
+            "Normalized charge-discharge curves: capacity of each half-cycle scaled to 0-1, "
+            "so that growing polarization shows apart from capacity loss.",
+        )
+    )
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.fade.plot(ax)
     ax.set_title(f"reference cycle {result.fade.reference_cycle}, {result.fade.model} fit (dashed)")
-    figures.append(Figure(_save(fig, inp.figure_dir, prefix + "retention.png"),
-                          "Discharge-capacity retention against cycle number with the fitted fade model."))
+    figures.append(
+        Figure(
+            _save(fig, inp.figure_dir, prefix + "retention.png"),
+            "Discharge-capacity retention against cycle number with the fitted fade model.",
+        )
+    )
 
     if result.dqdv is not None:
         fig, ax = plt.subplots(figsize=(5, 3.6))
         result.dqdv.plot(ax)
         ax.set_title(f"cycle {result.dqdv.cycle}")
-        figures.append(Figure(_save(fig, inp.figure_dir, prefix + "dqdv.png"),
-                              "Differential capacity dQ/dV on the monotonic voltage envelope "
-                              "(Savitzky-Golay derivative; charge above zero, discharge below)."))
+        figures.append(
+            Figure(
+                _save(fig, inp.figure_dir, prefix + "dqdv.png"),
+                "Differential capacity dQ/dV on the monotonic voltage envelope "
+                "(Savitzky-Golay derivative; charge above zero, discharge below).",
+            )
+        )
 
     fade = result.fade
     quantities = (
         Quantity("first-cycle charge capacity", numbers[f"first_charge_capacity_{key}"], unit),
         Quantity("first-cycle discharge capacity", numbers[f"first_discharge_capacity_{key}"], unit),
         Quantity("first-cycle coulombic efficiency", numbers["first_coulombic_efficiency_pct"], "%"),
-        Quantity(f"retention after {fade.last_cycle - fade.reference_cycle} cycles "
-                 f"(cycle {fade.last_cycle} vs {fade.reference_cycle})", 100.0 * fade.retention, "%"),
-        Quantity("fade per cycle", fade.fade_per_cycle_pct, "%/cycle",
-                 fade.fade_per_cycle_pct_stderr if fade.stderr_available else None),
+        Quantity(
+            f"retention after {fade.last_cycle - fade.reference_cycle} cycles "
+            f"(cycle {fade.last_cycle} vs {fade.reference_cycle})",
+            100.0 * fade.retention,
+            "%",
+        ),
+        Quantity(
+            "fade per cycle",
+            fade.fade_per_cycle_pct,
+            "%/cycle",
+            fade.fade_per_cycle_pct_stderr if fade.stderr_available else None,
+        ),
         Quantity(f"cycles to 80 % retention ({fade.cycles_to_80pct_status})", fade.cycles_to_80pct, ""),
     )
     summary = result.summary
     rows = tuple(
-        (int(r.cycle), round(float(r.charge_capacity_mah), 5), round(float(r.discharge_capacity_mah), 5),
-         round(100 * float(r.coulombic_efficiency), 2) if np.isfinite(r.coulombic_efficiency) else "",
-         bool(r.complete))
+        (
+            int(r.cycle),
+            round(float(r.charge_capacity_mah), 5),
+            round(float(r.discharge_capacity_mah), 5),
+            round(100 * float(r.coulombic_efficiency), 2) if np.isfinite(r.coulombic_efficiency) else "",
+            bool(r.complete),
+        )
         for r in summary.iloc[: min(len(summary), 5)].itertuples()
     )
     table = Table("First cycles", ("cycle", "charge [mAh]", "discharge [mAh]", "CE [%]", "complete"), rows)
@@ -222,8 +256,12 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     for sample, section in items:
         section.result.fade.plot(ax, label=sample.id)
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "retention_all.png"),
-                          "Discharge-capacity retention against cycle number for every sample."))
+    figures.append(
+        Figure(
+            _save(fig, figure_dir, figure_prefix + "retention_all.png"),
+            "Discharge-capacity retention against cycle number for every sample.",
+        )
+    )
 
     coating = np.array([_coating(s) for s, _ in items])
     retention = np.array([100 * sec.result.fade.retention for _, sec in items])
@@ -236,44 +274,86 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     ax2.errorbar(coating, fade, yerr=np.nan_to_num(fade_err), fmt="s-", capsize=3)
     ax2.set_xlabel("BaTiO3 coating (at%)")
     ax2.set_ylabel("fade per cycle (%/cycle)")
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "retention_vs_coating.png"),
-                          "Final retention and fitted fade per cycle against coating amount."))
+    figures.append(
+        Figure(
+            _save(fig, figure_dir, figure_prefix + "retention_vs_coating.png"),
+            "Final retention and fitted fade per cycle against coating amount.",
+        )
+    )
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for k, (sample, section) in enumerate(items):
         for curve in section.result.first_cycle.curves:
-            ax.plot(curve.capacity, curve.voltage_v, "-" if curve.direction == "charge" else "--",
-                    color=f"C{k}", label=sample.id if curve.direction == "charge" else None)
+            ax.plot(
+                curve.capacity,
+                curve.voltage_v,
+                "-" if curve.direction == "charge" else "--",
+                color=f"C{k}",
+                label=sample.id if curve.direction == "charge" else None,
+            )
     ax.set_xlabel(f"capacity ({items[0][1].result.first_cycle.capacity_unit})")
     ax.set_ylabel("voltage (V)")
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "first_cycle_all.png"),
-                          "First-cycle charge (solid) and discharge (dashed) curves of every sample."))
+    figures.append(
+        Figure(
+            _save(fig, figure_dir, figure_prefix + "first_cycle_all.png"),
+            "First-cycle charge (solid) and discharge (dashed) curves of every sample.",
+        )
+    )
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for k, (sample, section) in enumerate(items):
         last = section.result.fade.last_cycle
-        curves = [c for c in section.result.normalized.curves if c.cycle == last] or \
-            list(section.result.normalized.curves[-2:])
+        curves = [c for c in section.result.normalized.curves if c.cycle == last] or list(
+            section.result.normalized.curves[-2:]
+        )
         for curve in curves:
-            ax.plot(curve.capacity, curve.voltage_v, "-" if curve.direction == "charge" else "--",
-                    color=f"C{k}", label=f"{sample.id} (cycle {curve.cycle})" if curve.direction == "charge" else None)
+            ax.plot(
+                curve.capacity,
+                curve.voltage_v,
+                "-" if curve.direction == "charge" else "--",
+                color=f"C{k}",
+                label=f"{sample.id} (cycle {curve.cycle})" if curve.direction == "charge" else None,
+            )
     ax.set_xlabel("normalized capacity")
     ax.set_ylabel("voltage (V)")
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "normalized_last_all.png"),
-                          "Normalized charge-discharge curves of the last complete cycle of every sample."))
+    figures.append(
+        Figure(
+            _save(fig, figure_dir, figure_prefix + "normalized_last_all.png"),
+            "Normalized charge-discharge curves of the last complete cycle of every sample.",
+        )
+    )
 
     rows = []
     for sample, section in items:
         s = section.summary
         key = "mah_g" if "first_charge_capacity_mah_g" in s else "mah"
-        rows.append((sample.id, _coating(sample), round(s[f"first_charge_capacity_{key}"], 1),
-                     round(s[f"first_discharge_capacity_{key}"], 1), round(s["first_coulombic_efficiency_pct"], 1),
-                     round(s["retention_pct"], 1), round(s["fade_per_cycle_pct"], 3)))
+        rows.append(
+            (
+                sample.id,
+                _coating(sample),
+                round(s[f"first_charge_capacity_{key}"], 1),
+                round(s[f"first_discharge_capacity_{key}"], 1),
+                round(s["first_coulombic_efficiency_pct"], 1),
+                round(s["retention_pct"], 1),
+                round(s["fade_per_cycle_pct"], 3),
+            )
+        )
     unit = "mAh/g" if key == "mah_g" else "mAh"
-    table = Table("Coating series", ("sample", "coating [at%]", f"1st charge [{unit}]", f"1st discharge [{unit}]",
-                                     "1st CE [%]", "retention [%]", "fade [%/cycle]"), tuple(rows))
+    table = Table(
+        "Coating series",
+        (
+            "sample",
+            "coating [at%]",
+            f"1st charge [{unit}]",
+            f"1st discharge [{unit}]",
+            "1st CE [%]",
+            "retention [%]",
+            "fade [%/cycle]",
+        ),
+        tuple(rows),
+    )
     best = items[int(np.nanargmax(retention))][0].id
     return Section(
         technique="cycling",
@@ -281,6 +361,6 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
         quantities=(Quantity("best final retention", f"{best} ({np.nanmax(retention):.1f} %)", ""),),
         figures=tuple(figures),
         tables=(table,),
-        summary={f"{s.id}_retention_pct": float(r) for (s, _), r in zip(items, retention)}
-        | {f"{s.id}_fade_per_cycle_pct": float(f) for (s, _), f in zip(items, fade)},
+        summary={f"{s.id}_retention_pct": float(r) for (s, _), r in zip(items, retention, strict=True)}
+        | {f"{s.id}_fade_per_cycle_pct": float(f) for (s, _), f in zip(items, fade, strict=True)},
     )

@@ -17,12 +17,12 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import echem  # noqa: E402
-from ssbkit.errors import MetadataError  # noqa: E402
-from ssbkit.report.registry import (  # noqa: E402
+import echem
+from ssbkit.errors import MetadataError
+from ssbkit.report.registry import (
     Figure,
     Quantity,
     Section,
@@ -69,12 +69,20 @@ def build(inp: SectionInput) -> Section:
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.plot(ax, current_unit=unit)
     ax.set_title(inp.label)
-    figures = [Figure(_save(fig, inp.figure_dir, prefix + "iv.png"),
-                      "Current against bias, rising sweep solid, falling dashed; dotted line: onset voltage.")]
+    figures = [
+        Figure(
+            _save(fig, inp.figure_dir, prefix + "iv.png"),
+            "Current against bias, rising sweep solid, falling dashed; dotted line: onset voltage.",
+        )
+    ]
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.plot_resistance(ax)
-    figures.append(Figure(_save(fig, inp.figure_dir, prefix + "differential_resistance.png"),
-                          "Differential resistance |dV/dI| along the sweep."))
+    figures.append(
+        Figure(
+            _save(fig, inp.figure_dir, prefix + "differential_resistance.png"),
+            "Differential resistance |dV/dI| along the sweep.",
+        )
+    )
     summary = result.summary()
     quantities = (
         Quantity("onset voltage" + ("" if result.onset_found else " (not reached)"), result.onset_voltage_v, "V"),
@@ -108,10 +116,19 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
         section.result.plot_resistance(ax2, label=sample.id)
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8)
-    figure = Figure(_save(fig, figure_dir, figure_prefix + "iv_all.png"),
-                    "I-V curves (left) and differential resistance (right) of every sample.")
-    rows = tuple((s.id, round(sec.result.onset_voltage_v, 3), sec.summary["current_at_max_bias_a"],
-                  sec.result.hysteresis_current_a) for s, sec in items)
+    figure = Figure(
+        _save(fig, figure_dir, figure_prefix + "iv_all.png"),
+        "I-V curves (left) and differential resistance (right) of every sample.",
+    )
+    rows = tuple(
+        (
+            s.id,
+            round(sec.result.onset_voltage_v, 3),
+            sec.summary["current_at_max_bias_a"],
+            sec.result.hysteresis_current_a,
+        )
+        for s, sec in items
+    )
     table = Table("I-V comparison", ("sample", "onset [V]", "I at max bias [A]", "hysteresis [A]"), rows)
     return Section(
         technique="iv",
