@@ -3,7 +3,7 @@
 One file: the spectrum is checked with Lin-KK, R_e is found with
 :func:`echem.bulk_resistance` and σ = d/(R_e S) with
 :func:`echem.conductivity`. Several files with one ``temperature_k`` each:
-every spectrum is analysed the same way (:func:`echem.fit_batch`), σ(T) is
+every spectrum is analysed the same way, σ(T) is
 fitted with :func:`echem.arrhenius`, and the spectrum nearest 298.15 K is
 the one shown in detail.
 
@@ -32,12 +32,12 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import echem  # noqa: E402
-from ssbkit.errors import MetadataError  # noqa: E402
-from ssbkit.report.registry import (  # noqa: E402
+import echem
+from ssbkit.errors import MetadataError
+from ssbkit.report.registry import (
     Figure,
     Quantity,
     Section,
@@ -117,13 +117,17 @@ def build(inp: SectionInput) -> Section:
     sweep = int(_number(inp.parameters, "sweep", 0))
     form = str(inp.parameters.get("arrhenius_form", "sigma_t"))
     main = 0 if temps is None else int(np.argmin(np.abs(temps - 298.15)))
-    data = _load(inp.files[main], sweep)
-    bulk = echem.bulk_resistance(data, method=method, circuit=circuit)
+    spectra = [_load(path, sweep) for path in inp.files]
+    bulks = [echem.bulk_resistance(d, method=method, circuit=circuit) for d in spectra]
+    conductivities = [
+        echem.conductivity(b.resistance_ohm, geometry["thickness_cm"], geometry["area_cm2"],
+                           resistance_err_ohm=b.resistance_err_ohm if b.err_available else 0.0,
+                           thickness_err_cm=geometry["thickness_err_cm"],
+                           area_err_cm2=geometry["area_err_cm2"])
+        for b in bulks
+    ]
+    data, bulk, sigma = spectra[main], bulks[main], conductivities[main]
     kk = echem.lin_kk(data)
-    sigma = echem.conductivity(bulk.resistance_ohm, geometry["thickness_cm"], geometry["area_cm2"],
-                               resistance_err_ohm=bulk.resistance_err_ohm if bulk.err_available else 0.0,
-                               thickness_err_cm=geometry["thickness_err_cm"],
-                               area_err_cm2=geometry["area_err_cm2"])
     figures = []
     if bulk.fit is not None:
         ax = bulk.fit.plot()
@@ -148,6 +152,12 @@ def build(inp: SectionInput) -> Section:
         Quantity("equivalent circuit", bulk.circuit or "intercept", ""),
         Quantity("Lin-KK residual (RMS)", 100 * kk.rms_residual, "%"),
     ]
+    if bulk.fit is not None and "CPE1_1" in bulk.fit.parameters and "R1" in bulk.fit.parameters:
+        p = bulk.fit.parameters
+        cap = echem.cpe_capacitance_f(p["R1"], p["CPE1_0"], p["CPE1_1"])
+        normalised, origin = echem.capacitance_origin(cap, geometry["thickness_cm"], geometry["area_cm2"])
+        quantities.append(Quantity("arc capacitance C1 (Hsu-Mansfeld)", cap, "F"))
+        quantities.append(Quantity(f"C1·d/S = {normalised:.2g} F/cm suggests", origin, ""))
     summary = {
         "resistance_ohm": bulk.resistance_ohm,
         "resistance_err_ohm": bulk.resistance_err_ohm,
@@ -169,24 +179,19 @@ def build(inp: SectionInput) -> Section:
         summary["chi_square_reduced"] = fit.chi_square_reduced
     result = bulk
     if temps is not None and len(inp.files) > 1:
-        frame = echem.fit_batch([_load(p, sweep) for p in inp.files], temperature_k=temps,
-                                method=method, max_workers=1, progress=False, **geometry)
-        good = frame[frame["success"] & np.isfinite(frame["sigma_s_per_cm"])]
-        if len(good) < 2:
-            raise RuntimeError(f"only {len(good)} spectra of the series gave a conductivity")
-        errs = good["sigma_err_s_per_cm"].to_numpy()
-        act = echem.arrhenius(good["temperature_k"], good["sigma_s_per_cm"], form=form,
-                              sigma_err_s_per_cm=errs if np.all(errs > 0) else None)
+        sig = np.array([c.sigma_s_per_cm for c in conductivities])
+        err = np.array([c.sigma_err_s_per_cm for c in conductivities])
+        act = echem.arrhenius(temps, sig, form=form, sigma_err_s_per_cm=err if np.all(err > 0) else None)
         ax = act.plot()
         ax.set_title(f"{inp.sample.id}: Arrhenius ({form})")
         figures.append(Figure(_save(ax.figure, inp, "eis_arrhenius"),
                               f"Arrhenius plot of the conductivities ({act.prefactor_unit} prefactor)."))
         quantities.append(Quantity("activation energy E_a", act.ea_ev, "eV", act.ea_err_ev))
         tables.append(Table("conductivity against temperature",
-                            ("T (K)", "R_e (Ω)", "σ (S/cm)", "δσ (S/cm)"),
-                            tuple((f"{r.temperature_k:.2f}", f"{r.resistance_ohm:.4g}",
-                                   f"{r.sigma_s_per_cm:.4g}", f"{r.sigma_err_s_per_cm:.2g}")
-                                  for r in good.itertuples())))
+                            ("T (K)", "R_e (Ω)", "σ (S/cm)", "δσ (S/cm)", "circuit"),
+                            tuple((f"{t:.2f}", f"{b.resistance_ohm:.4g}", f"{c.sigma_s_per_cm:.4g}",
+                                   f"{c.sigma_err_s_per_cm:.2g}", b.circuit or "intercept")
+                                  for t, b, c in zip(temps, bulks, conductivities))))
         summary.update(ea_ev=act.ea_ev, ea_err_ev=act.ea_err_ev, arrhenius_form=form)
     used = {"method": method, "circuit": bulk.circuit or "intercept", "sweep": sweep, **geometry}
     if temps is not None:

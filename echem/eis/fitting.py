@@ -1,0 +1,472 @@
+"""Complex nonlinear least-squares fitting of equivalent circuits.
+
+``fit_circuit`` minimises the weighted residual of the real and imaginary
+parts together (complex nonlinear least squares, Macdonald & Garber,
+J. Electrochem. Soc. 124 (1977) 1022, doi:10.1149/1.2133473) with
+``scipy.optimize.least_squares`` in a transformed space (log10 of every
+positive parameter, CPE exponents linear in [0, 1]). Without an initial
+guess the starting values are read off the spectrum
+(:mod:`echem.eis.features`) and a multi-start search (alternative arc/spike
+junctions, random perturbations) keeps the lowest minimum, so no user guess
+is needed. Bounds are honoured through a logistic map of each transformed
+parameter, so MINPACK's Levenberg-Marquardt can be used. Modulus weighting
+(residual / |Z|, Boukamp, Solid State Ionics 20 (1986) 31,
+doi:10.1016/0167-2738(86)90031-7) is the default: with unit weights the
+large low-frequency spike of a blocking-electrode pellet swamps a small arc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+from scipy.special import expit
+
+from echem.eis.circuits import Circuit, parse_circuit
+from echem.eis.data import EISData, require_single_sweep
+from echem.eis.features import spectrum_features
+from ssbkit.errors import FitError
+
+__all__ = ["WEIGHTINGS", "CircuitFit", "fit_circuit"]
+
+WEIGHTINGS = ("modulus", "unit")
+_EXPONENT = {("CPE", 1), ("La", 1), ("Gs", 2), ("Zarc", 2), ("TLMQ", 2)}
+_UNIT_KEYS = {"Ohm": "ohm", "F": "F", "H": "H", "sec": "s", "Ohm^-1 sec^a": "S_s^a",
+              "Ohm sec^-1/2": "ohm_s^-0.5", "H sec": "H_s", "": ""}
+
+
+@dataclass(frozen=True)
+class CircuitFit:
+    """Result of :func:`fit_circuit`.
+
+    Attributes
+    ----------
+    circuit : str
+        The circuit string.
+    parameters : dict
+        Best-fit values keyed by impedance.py's parameter names (units in
+        ``units``).
+    stderr : dict
+        One-standard-error of each parameter from the Jacobian at the
+        optimum, scaled by the residual variance; NaN when it cannot be
+        estimated (``stderr_available`` is then False).
+    units : dict
+        Unit of each parameter (impedance.py's element metadata).
+    covariance : ndarray, shape (p, p)
+        Parameter covariance in parameter units (NaN when unavailable).
+    chi_square : float
+        Sum of squared weighted residuals.
+    chi_square_reduced : float
+        ``chi_square / (2n - p)``.
+    frequency_hz, z_ohm, z_fit_ohm : ndarray, shape (n,)
+        Data and model at the data frequencies.
+    residual_real, residual_imag : ndarray, shape (n,)
+        ``(Z_data - Z_fit) / |Z_data|`` for the real and imaginary parts.
+    weighting : str
+        ``"modulus"`` or ``"unit"``.
+    success : bool
+        Whether the optimiser converged.
+    message : str
+        The optimiser's message.
+    n_starts : int
+        Number of local fits run.
+    stderr_available : bool
+        False when the Jacobian was singular or there were too few points.
+    initial_guess : dict
+        The starting values of the winning local fit.
+    """
+
+    circuit: str
+    parameters: dict
+    stderr: dict
+    units: dict
+    covariance: np.ndarray
+    chi_square: float
+    chi_square_reduced: float
+    frequency_hz: np.ndarray
+    z_ohm: np.ndarray
+    z_fit_ohm: np.ndarray
+    residual_real: np.ndarray
+    residual_imag: np.ndarray
+    weighting: str
+    success: bool
+    message: str
+    n_starts: int
+    stderr_available: bool
+    initial_guess: dict = field(default_factory=dict)
+
+    def predict(self, frequency_hz) -> np.ndarray:
+        """Model impedance (complex, Ohm) at ``frequency_hz`` (Hz)."""
+        return parse_circuit(self.circuit).impedance(list(self.parameters.values()), frequency_hz)
+
+    def parameter_sum(self, names) -> tuple[float, float]:
+        """Sum of some parameters and its standard error (covariances included).
+
+        Parameters
+        ----------
+        names : sequence of str
+            Parameter names, e.g. ``("R0", "R1")``.
+
+        Returns
+        -------
+        value, error : float
+            Error NaN when the covariance is unavailable.
+        """
+        keys = list(self.parameters)
+        idx = [keys.index(n) for n in names]
+        value = float(sum(self.parameters[n] for n in names))
+        sub = self.covariance[np.ix_(idx, idx)]
+        var = float(np.sum(sub))
+        return value, (float(np.sqrt(var)) if np.isfinite(var) and var >= 0 else float("nan"))
+
+    def plot(self, ax=None, *, kind: str = "all"):
+        """Plot data and fit.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw into (only for a single ``kind``).
+        kind : {"all", "nyquist", "bode", "residuals"}
+            ``"all"`` makes a new figure with the three panels.
+
+        Returns
+        -------
+        matplotlib Axes
+            The Nyquist axes for ``"all"`` (the others are ``ax.figure.axes``).
+        """
+        from echem.eis.plotting import plot_bode, plot_residuals
+
+        kinds = ("all", "nyquist", "bode", "residuals")
+        if kind not in kinds:
+            raise ValueError(f"kind={kind!r} is not one of {kinds}")
+        if kind == "all":
+            if ax is not None:
+                raise ValueError("kind='all' draws its own figure; pass ax=None or a single kind")
+            import matplotlib.pyplot as plt
+
+            _, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
+            self._nyquist(axes[0])
+            plot_bode(self.frequency_hz, self.z_ohm, ax=axes[1], fit=(self.frequency_hz, self.z_fit_ohm))
+            plot_residuals(self.frequency_hz, self.residual_real, self.residual_imag, ax=axes[2])
+            return axes[0]
+        if kind == "nyquist":
+            return self._nyquist(ax)
+        if kind == "bode":
+            return plot_bode(self.frequency_hz, self.z_ohm, ax=ax, fit=(self.frequency_hz, self.z_fit_ohm))
+        return plot_residuals(self.frequency_hz, self.residual_real, self.residual_imag, ax=ax)
+
+    def _nyquist(self, ax):
+        from echem.eis.plotting import plot_nyquist
+
+        f = self.frequency_hz
+        dense = np.geomspace(f.min(), f.max(), 300)
+        ax = plot_nyquist(self.z_ohm, ax=ax, label="data")
+        ax.plot(self.predict(dense).real, -self.predict(dense).imag, "-", label=f"fit {self.circuit}")
+        ax.legend(fontsize="small")
+        return ax
+
+    def summary(self) -> dict:
+        """Flat JSON-safe summary; parameter keys carry their unit."""
+        out = {"circuit": self.circuit, "success": bool(self.success),
+               "chi_square": float(self.chi_square),
+               "chi_square_reduced": float(self.chi_square_reduced),
+               "weighting": self.weighting, "n_starts": int(self.n_starts),
+               "stderr_available": bool(self.stderr_available)}
+        for name, value in self.parameters.items():
+            suffix = _UNIT_KEYS.get(self.units[name], self.units[name].replace(" ", "_"))
+            key = f"{name}_{suffix}" if suffix else name
+            out[key] = float(value)
+            out[f"{key}_err"] = float(self.stderr[name])
+        return out
+
+    def report(self) -> str:
+        """Plain-text table of the parameters."""
+        head = (f"circuit {self.circuit}  chi2_red={self.chi_square_reduced:.3g}  "
+                f"success={self.success} ({self.message})")
+        lines = [head]
+        for name, value in self.parameters.items():
+            lines.append(f"  {name:>8s} = {value:.5g} ± {self.stderr[name]:.2g} {self.units[name]}")
+        return "\n".join(lines)
+
+
+def _parameter_roles(circuit: Circuit) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    """Boolean mask of exponent parameters and (kind, index-in-element) of each."""
+    roles = []
+    for name, kind in zip(circuit.parameter_names, circuit.element_kinds):
+        index = int(name.rsplit("_", 1)[1]) if "_" in name and name.rsplit("_", 1)[1].isdigit() else 0
+        roles.append((kind, index))
+    return np.array([r in _EXPONENT for r in roles]), roles
+
+
+def data_guess(circuit: Circuit, frequency_hz, z_ohm, *, valley_index=None) -> np.ndarray:
+    """Starting values for any circuit from the spectrum's features.
+
+    Resistances: the first series R takes the high-frequency intercept, the
+    others share the arc width (valley Z' minus intercept). Capacitors and
+    CPEs inside a parallel group get the arc apex time constant,
+    ``Q = 1/(R ω₀^α)``; series ones the low-frequency spike's ``Q`` and
+    ``α``. Time constants take ``1/ω₀``, inductances a small value, and
+    other parameters 1 (the multi-start step then explores around them).
+    ``valley_index`` forces the arc/spike junction to that point.
+    """
+    feats = spectrum_features(frequency_hz, z_ohm, valley_index=valley_index)
+    exponent, roles = _parameter_roles(circuit)
+    parallel = circuit.in_parallel
+    omega_apex = 2 * np.pi * feats.apex_frequency_hz
+    span = max(feats.r_valley_ohm - feats.r_high_ohm, 1e-3 * abs(feats.r_valley_ohm), 1e-12)
+    n_r_parallel = max(1, sum(1 for (k, _), par in zip(roles, parallel) if k == "R" and par))
+    r_arc = span / n_r_parallel
+    f_low = float(np.min(frequency_hz))
+    guess = np.ones(len(roles))
+    first_series_r = True
+    for i, ((kind, index), par) in enumerate(zip(roles, parallel)):
+        unit = circuit.parameter_units[i]
+        if exponent[i]:
+            guess[i] = 0.9 if par else feats.spike_alpha
+        elif kind == "R":
+            if not par and first_series_r:
+                guess[i] = feats.r_high_ohm
+                first_series_r = False
+            else:
+                guess[i] = r_arc
+        elif kind == "C":
+            guess[i] = 1 / (r_arc * omega_apex) if par else feats.spike_q
+        elif kind == "CPE" and index == 0:
+            guess[i] = 1 / (r_arc * omega_apex**0.9) if par else feats.spike_q
+        elif kind == "L":
+            guess[i] = 1e-3 * feats.r_high_ohm / (2 * np.pi * np.max(frequency_hz))
+        elif unit == "Ohm":
+            guess[i] = r_arc
+        elif unit == "sec":
+            guess[i] = 1 / omega_apex
+        elif unit == "Ohm sec^-1/2":
+            guess[i] = abs(z_ohm[np.argmin(frequency_hz)]) * np.sqrt(2 * np.pi * f_low)
+    return guess
+
+
+class _Problem:
+    """Residual function in an unbounded space.
+
+    Each parameter maps to ``u`` (log10 of a positive parameter, the value
+    itself for an exponent), and ``u`` to an unbounded ``x`` through a
+    logistic function between the bounds, so the fast unconstrained
+    Levenberg-Marquardt solver (MINPACK) can be used with bounds honoured.
+    """
+
+    def __init__(self, circuit: Circuit, f, z, weighting, exponent, lower, upper):
+        self.circuit, self.f, self.z, self.exponent = circuit, f, z, exponent
+        self.w = 1 / np.abs(z) if weighting == "modulus" else np.ones(z.size)
+        self.ulo, self.uhi = self.to_u(lower), self.to_u(upper)
+
+    def to_u(self, p):
+        p = np.asarray(p, dtype=float)
+        return np.where(self.exponent, p, np.log10(np.where(self.exponent, 1.0, p)))
+
+    def from_u(self, u):
+        return np.where(self.exponent, u, 10.0**u)
+
+    def u_of_x(self, x):
+        return self.ulo + (self.uhi - self.ulo) * expit(x)
+
+    def x_of_u(self, u):
+        width = self.uhi - self.ulo
+        t = np.clip((u - self.ulo) / width, 1e-6, 1 - 1e-6)
+        return np.log(t / (1 - t))
+
+    def residual_u(self, u):
+        model = self.circuit.impedance(self.from_u(u), self.f)
+        d = (model - self.z) * self.w
+        r = np.concatenate([d.real, d.imag])
+        return np.where(np.isfinite(r), r, 1e10)
+
+    def residual(self, x):
+        return self.residual_u(self.u_of_x(x))
+
+    def jacobian_u(self, u):
+        """Forward-difference Jacobian of the residual with respect to ``u``."""
+        r0 = self.residual_u(u)
+        jac = np.empty((r0.size, u.size))
+        for i in range(u.size):
+            step = 1e-6 * max(1.0, abs(u[i]))
+            du = u.copy()
+            du[i] += step
+            jac[:, i] = (self.residual_u(du) - r0) / step
+        return jac
+
+
+def _as_vector(value, names, what) -> np.ndarray:
+    if isinstance(value, dict):
+        missing = [n for n in names if n not in value]
+        extra = [k for k in value if k not in names]
+        if missing or extra:
+            raise ValueError(f"{what}: missing {missing}, unknown {extra}; parameters are {list(names)}")
+        return np.array([float(value[n]) for n in names])
+    vec = np.asarray(value, dtype=float)
+    if vec.shape != (len(names),):
+        raise ValueError(f"{what} needs {len(names)} values for {list(names)}, got shape {vec.shape}")
+    return vec
+
+
+def _bounds(bounds, circuit, exponent, z_max_ohm):
+    names = circuit.parameter_names
+    lower = np.where(exponent, 0.0, 1e-20)
+    upper = np.where(exponent, 1.0, 1e20)
+    # A resistance far above every measured |Z| cannot be determined (a
+    # parallel R -> infinity is a degenerate minimum): cap at 100 max|Z|.
+    upper[np.array(circuit.parameter_units) == "Ohm"] = 100.0 * z_max_ohm
+    if bounds is not None:
+        if isinstance(bounds, dict):
+            for name, (lo, hi) in bounds.items():
+                if name not in names:
+                    raise ValueError(f"bounds: unknown parameter {name!r}; parameters are {list(names)}")
+                lower[names.index(name)], upper[names.index(name)] = lo, hi
+        else:
+            lower = _as_vector(bounds[0], names, "bounds[0]")
+            upper = _as_vector(bounds[1], names, "bounds[1]")
+    if np.any(lower >= upper) or np.any((~exponent) & (lower <= 0)):
+        raise ValueError("bounds: need lower < upper, and lower > 0 for non-exponent parameters")
+    return lower, upper
+
+
+def _local_fit(problem, u0):
+    x0 = problem.x_of_u(u0)
+    res = least_squares(problem.residual, x0, method="lm", x_scale=1.0,
+                        max_nfev=300 * (x0.size + 1))
+    return res, problem.u_of_x(res.x)
+
+
+def fit_circuit(data: EISData, circuit: str, *, initial_guess=None, bounds=None,
+                weighting: str = "modulus", n_starts: int = 6, seed: int = 0) -> CircuitFit:
+    """Fit an equivalent circuit to an impedance spectrum.
+
+    Parameters
+    ----------
+    data : EISData
+        One sweep (see :meth:`EISData.select_sweep`) of at least p + 1 points.
+    circuit : str
+        impedance.py circuit string, e.g. ``"R0-p(R1,CPE1)-CPE2"``.
+    initial_guess : dict or sequence of float, optional
+        Starting values (parameter units); None reads them off the spectrum
+        and runs a multi-start search.
+    bounds : dict or (lower, upper), optional
+        ``{name: (lo, hi)}`` or two sequences; defaults: (1e-20, 1e20) for
+        positive parameters, [0, 1] for CPE-type exponents.
+    weighting : {"modulus", "unit"}
+        Residual weights: ``1/|Z|`` (default) or 1.
+    n_starts : int
+        Number of local fits without ``initial_guess``: the first starts from
+        the spectrum's features, about two thirds of the rest from the same
+        rules with the arc/spike junction moved to points spread over the
+        spectrum, the others from seeded random perturbations (±1 decade,
+        exponents in [0.5, 1]); the lowest minimum is kept.
+    seed : int
+        Seed of the multi-start perturbations (results are deterministic).
+
+    Returns
+    -------
+    CircuitFit
+
+    Raises
+    ------
+    ValueError
+        Circuit string that does not parse (saying where), bad option,
+        too few points, multi-sweep data.
+    FitError
+        When no local fit could be carried out (model not finite anywhere).
+
+    Examples
+    --------
+    >>> from echem.eis import spectrum
+    >>> from echem.eis.circuits import parse_circuit
+    >>> f = np.geomspace(1e6, 1e-1, 50)
+    >>> z = parse_circuit("R0-p(R1,CPE1)-CPE2").impedance([20, 80, 1e-8, 0.9, 1e-6, 0.85], f)
+    >>> fit = fit_circuit(spectrum(f, z), "R0-p(R1,CPE1)-CPE2")
+    >>> round(fit.parameters["R0"] + fit.parameters["R1"], 3)
+    100.0
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting={weighting!r} is not one of {WEIGHTINGS}")
+    parsed = parse_circuit(circuit)
+    names = parsed.parameter_names
+    require_single_sweep(data, min_points=max(3, (len(names) + 2) // 2))
+    f, z = data.frequency_hz, data.z_ohm
+    exponent, _ = _parameter_roles(parsed)
+    lo, hi = _bounds(bounds, parsed, exponent, float(np.max(np.abs(z))))
+    problem = _Problem(parsed, f, z, weighting, exponent, lo, hi)
+    if initial_guess is not None:
+        guess = _as_vector(initial_guess, names, "initial_guess")
+        if np.any((~exponent) & (guess <= 0)):
+            raise ValueError("initial_guess: non-exponent parameters must be > 0")
+        starts = [problem.to_u(np.clip(guess, lo, hi))]
+    else:
+        starts = _starts(parsed, problem, n_starts, seed)
+    best, best_u, best_start, runs = None, None, None, 0
+    for u0 in starts:
+        try:
+            res, u = _local_fit(problem, u0)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue
+        runs += 1
+        if np.isfinite(res.cost) and (best is None or res.cost < best.cost):
+            best, best_u, best_start = res, u, u0
+    if best is None:
+        raise FitError(f"circuit {parsed.text!r}: no local fit could be carried out")
+    return _result(parsed, problem, best, best_u, best_start, weighting, runs)
+
+
+def _starts(circuit, problem, n_starts, seed) -> list[np.ndarray]:
+    """Starting points (u-space): the detected features, then alternative
+    arc/spike junctions spread over the spectrum, then random perturbations."""
+    f, z = problem.f, problem.z
+    lo, hi = problem.from_u(problem.ulo), problem.from_u(problem.uhi)
+    starts = [problem.to_u(np.clip(data_guess(circuit, f, z), lo, hi))]
+    n_alt = max(0, (n_starts - 1) * 2 // 3)
+    for index in np.unique(np.linspace(0, f.size - 1, n_alt + 2).round().astype(int))[1:-1]:
+        guess = data_guess(circuit, f, z, valley_index=int(index))
+        starts.append(problem.to_u(np.clip(guess, lo, hi)))
+    rng = np.random.default_rng(seed)
+    while len(starts) < n_starts:
+        u = starts[0] + np.where(problem.exponent, 0.0, rng.normal(0.0, 1.0, starts[0].size))
+        starts.append(np.where(problem.exponent, rng.uniform(0.5, 1.0, u.size), u))
+    return starts[:max(1, n_starts)]
+
+
+def _result(parsed, problem, res, u, u0, weighting, runs) -> CircuitFit:
+    names = parsed.parameter_names
+    p = problem.from_u(u)
+    z, f = problem.z, problem.f
+    z_fit = parsed.impedance(p, f)
+    m, n = 2 * z.size, p.size
+    dof = m - n
+    chi2 = float(np.sum(problem.residual_u(u) ** 2))
+    cov = np.full((n, n), np.nan)
+    ok = False
+    if dof > 0:
+        jac = problem.jacobian_u(u)
+        jtj = jac.T @ jac
+        try:
+            if np.linalg.cond(jtj) < 1e14:
+                scale = np.where(problem.exponent, 1.0, p * np.log(10.0))
+                cov = np.linalg.inv(jtj) * (chi2 / dof) * np.outer(scale, scale)
+                ok = bool(np.all(np.isfinite(cov)) and np.all(np.diag(cov) >= 0))
+        except np.linalg.LinAlgError:
+            ok = False
+    if not ok:
+        cov = np.full((n, n), np.nan)
+    err = np.sqrt(np.diag(cov)) if ok else np.full(n, np.nan)
+    rel = (z - z_fit) / np.abs(z)
+    return CircuitFit(
+        circuit=parsed.text,
+        parameters={k: float(v) for k, v in zip(names, p)},
+        stderr={k: float(v) for k, v in zip(names, err)},
+        units=dict(zip(names, parsed.parameter_units)),
+        covariance=cov,
+        chi_square=chi2,
+        chi_square_reduced=chi2 / dof if dof > 0 else float("nan"),
+        frequency_hz=f, z_ohm=z, z_fit_ohm=z_fit,
+        residual_real=rel.real, residual_imag=rel.imag,
+        weighting=weighting, success=bool(res.success), message=str(res.message),
+        n_starts=runs, stderr_available=ok,
+        initial_guess={k: float(v) for k, v in zip(names, problem.from_u(u0))},
+    )
