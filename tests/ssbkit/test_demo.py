@@ -38,3 +38,26 @@ def test_demo_end_to_end(demo_report):
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["status"]) <= {"ok"}
     assert set(summary["sample"]) <= {s.id for s in DEMO_SAMPLES}
+
+
+def test_one_corrupt_file_fails_only_its_section(demo_report, tmp_path, capsys):
+    """Issue 9 acceptance: one corrupt file -> that section marked failed, every other present."""
+    import shutil
+
+    from ssbkit.cli import main
+
+    out, _ = demo_report
+    data = tmp_path / "data"
+    shutil.copytree(out / "data", data)
+    study = Study.load(data / "study.toml")
+    victim = study.measurements(sample="LCO", technique="xas")[0]
+    path = victim.paths[0]
+    path.write_bytes(path.read_bytes()[:300])  # truncated mid-header
+    report = tmp_path / "report"
+    assert main(["--quiet", "report", str(data / "study.toml"), "--out", str(report)]) == 1
+    assert victim.label in capsys.readouterr().err
+    summary = pd.read_csv(report / "summary.csv")
+    failed = summary[summary["status"] == "failed"]
+    assert list(failed["measurement"]) == [victim.label]
+    assert len(summary) == len(study.all_measurements)
+    assert "Analysis failed" in (report / "LCO.html").read_text()
