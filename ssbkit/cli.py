@@ -78,6 +78,9 @@ def _report(args, manifest: Path, out: Path) -> int:
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command only writes figure files
     if args.command == "validate":
         study = _load(args.manifest)
         if study is None:

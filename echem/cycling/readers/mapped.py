@@ -247,6 +247,18 @@ _LANDT = {
 }
 
 
+def _preamble_metadata(lines, is_header) -> dict:
+    """``key: value`` lines above the column header, as a dict (values stripped of commas)."""
+    meta = {}
+    for line in lines:
+        if is_header(line):
+            break
+        key, _, value = line.partition(":")
+        if key.strip():
+            meta[key.strip()] = value.strip(" ,")
+    return meta
+
+
 def is_landt_header(line: str) -> bool:
     """True for the column header of a LANHE/Landt snake-case export."""
     fields = split_fields(line, ",")
@@ -267,14 +279,7 @@ def read_landt_csv(path: Path, *, first_half_cycle: str = "charge") -> CyclingDa
     -------
     CyclingData
     """
-    lines = head_lines(path, 40)
-    meta = {}
-    for line in lines:
-        if is_landt_header(line):
-            break
-        key, _, value = line.partition(":")
-        if key.strip():
-            meta[key.strip()] = value.strip(" ,")
+    meta = _preamble_metadata(head_lines(path, 40), is_landt_header)
     return read_mapped(
         path,
         _LANDT,
@@ -317,12 +322,5 @@ def read_pec_csv(path: Path, *, first_half_cycle: str = "charge") -> CyclingData
     -------
     CyclingData
     """
-    lines = head_lines(path, 60)
-    meta = {}
-    for line in lines:
-        if is_pec_header(line):
-            break
-        key, _, value = line.partition(":")
-        if key.strip():
-            meta[key.strip()] = value.strip(" ,")
+    meta = _preamble_metadata(head_lines(path, 60), is_pec_header)
     return read_mapped(path, _PEC, fmt="pec_csv", metadata={"vendor": "PEC", **meta}, first_half_cycle=first_half_cycle)

@@ -38,14 +38,11 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-import eels  # noqa: E402
-from ssbkit.errors import MetadataError  # noqa: E402
-from ssbkit.report.registry import (  # noqa: E402
+import eels
+from ssbkit.errors import MetadataError
+from ssbkit.report.registry import (
     Figure,
     Quantity,
     Section,

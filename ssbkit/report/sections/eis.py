@@ -29,9 +29,6 @@ Parameters used from the manifest (defaults in brackets):
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

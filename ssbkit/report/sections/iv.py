@@ -14,9 +14,6 @@ Parameters used from the manifest (all optional):
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 

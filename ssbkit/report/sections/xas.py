@@ -24,15 +24,12 @@ Parameters used from the manifest (all optional):
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import xas  # noqa: E402
-from ssbkit.errors import MetadataError  # noqa: E402
-from ssbkit.report.registry import (  # noqa: E402
+import xas
+from ssbkit.errors import MetadataError
+from ssbkit.report.registry import (
     Figure,
     Quantity,
     Section,
