@@ -144,7 +144,11 @@ def _rsciio_reader(path: Path):
 
 
 def _read_signals(path: Path, *, lazy: bool):
-    reader = _rsciio_reader(path)
+    try:
+        reader = _rsciio_reader(path)
+    except ImportError as err:
+        raise FormatError(f"reading this format needs the package {err.name!r}, which is not installed",
+                          path=path) from None
     try:
         try:
             return reader(str(path), lazy=lazy)
