@@ -1,1 +1,89 @@
-"""xrd"""
+"""Powder X-ray diffraction: readers, reference patterns simulated from structures,
+phase identification, whole-pattern refinement (lattice parameters, Hill-Howard
+weight fractions) and crystallite size.
+
+Examples
+--------
+>>> import xrd
+>>> pattern = xrd.read_pattern("scan.xrdml")                         # doctest: +SKIP
+>>> result = xrd.identify_phases(pattern)                             # doctest: +SKIP
+>>> result.summary()["wfrac_BaCO3_pct"]                               # doctest: +SKIP
+"""
+
+from xrd.identify import (
+    IdentifiedPhase,
+    PhaseIdentification,
+    ScreenResult,
+    identify_phases,
+    screen_candidates,
+)
+from xrd.pattern import CU_KALPHA1_ANGSTROM, CU_KALPHA2_ANGSTROM, Pattern, make_pattern
+from xrd.processing import (
+    PeakList,
+    apply_zero_shift,
+    displacement_shift_deg,
+    find_peaks,
+    rebin,
+    snip_background,
+    strip_kalpha2,
+)
+from xrd.profiles import caglioti_fwhm_deg, pseudo_voigt, render_sticks
+from xrd.readers import FORMATS, read_pattern
+from xrd.references import (
+    ReferencePattern,
+    builtin_references,
+    cache_dir,
+    cif_folder,
+    database_candidates,
+    load_structure,
+    reference_pattern,
+)
+from xrd.refinement import (
+    PhaseResult,
+    Refinement,
+    d_spacing_angstrom,
+    lattice_constraints,
+    refine_phases,
+)
+from xrd.size import CrystalliteSize, crystallite_size
+from xrd.synthetic import scales_for_weight_fractions, simulate_pattern
+
+__all__ = [
+    "CU_KALPHA1_ANGSTROM",
+    "CU_KALPHA2_ANGSTROM",
+    "FORMATS",
+    "CrystalliteSize",
+    "IdentifiedPhase",
+    "Pattern",
+    "PeakList",
+    "PhaseIdentification",
+    "PhaseResult",
+    "ReferencePattern",
+    "Refinement",
+    "ScreenResult",
+    "apply_zero_shift",
+    "builtin_references",
+    "cache_dir",
+    "caglioti_fwhm_deg",
+    "cif_folder",
+    "crystallite_size",
+    "d_spacing_angstrom",
+    "database_candidates",
+    "displacement_shift_deg",
+    "find_peaks",
+    "identify_phases",
+    "lattice_constraints",
+    "load_structure",
+    "make_pattern",
+    "pseudo_voigt",
+    "read_pattern",
+    "rebin",
+    "reference_pattern",
+    "refine_phases",
+    "render_sticks",
+    "scales_for_weight_fractions",
+    "screen_candidates",
+    "simulate_pattern",
+    "snip_background",
+    "strip_kalpha2",
+]

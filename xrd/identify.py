@@ -1,0 +1,601 @@
+"""Phase identification: screen many candidate structures, then a greedy whole-pattern search.
+
+1. **Screen** (all candidates, vectorised): the reflections of each candidate are
+   matched to the observed peak list over a grid of isotropic lattice strain and
+   zero shift. The scale is set from the matched peaks (a low quantile of
+   observed/calculated area, so a peak shared with another phase does not inflate
+   it), the reflections that scale predicts to be detectable form the
+   denominator, and the figure of merit is the intensity-weighted fraction of
+   those that are observed — the search-match idea of Hanawalt, Rinn & Frevel
+   (Ind. Eng. Chem. Anal. Ed. 10 (1938) 457) with a strain-tolerant match as in
+   Dara (Fei et al., 2024, arXiv:2411.19264) and XERUS (Baptista de Castro et al.,
+   Adv. Intell. Syst. 2022, doi:10.1002/aisy.202100223).
+2. **Greedy whole-pattern search**: starting from no phase, the screened candidate
+   that lowers Rwp most when added (its lattice strain searched against the
+   current residual) is refined together with the accepted phases
+   (:func:`xrd.refinement.refine_phases`) and accepted only when it (a) lowers
+   Rwp by at least ``min_rwp_gain`` (relative), (b) reaches ``min_weight_fraction``
+   and (c) explains its own pattern: where its refined contribution is
+   significant (above 3 sigma) the observed counts left by the other phases
+   cover at least ``min_explained`` of it, and (d) has reflections of its own: at
+   least ``min_distinct`` of its contribution lies where the other phases give less
+   than half as much (this rejects structures that only absorb misfits of the
+   others). Accepted phases failing (b) or (c)
+   after a later phase joins are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ssbkit.errors import FitError
+from xrd.pattern import Pattern
+from xrd.processing import PeakList, find_peaks, rebin, snip_background
+from xrd.profiles import render_sticks
+from xrd.references import (
+    ReferencePattern,
+    builtin_references,
+    database_candidates,
+    reference_pattern,
+)
+from xrd.refinement import Refinement, _single_thread_blas, refine_phases
+
+__all__ = ["IdentifiedPhase", "PhaseIdentification", "ScreenResult", "identify_phases", "screen_candidates"]
+
+
+@dataclass(frozen=True)
+class IdentifiedPhase:
+    """An accepted phase.
+
+    Parameters
+    ----------
+    name, formula, space_group, card : str
+        Reference label, reduced formula, space group and study card number ("" if none).
+    figure_of_merit : float
+        Screening figure of merit, 0-1 (fraction of the detectable reflections observed).
+    explained_fraction : float
+        Fraction of the phase's significant refined contribution covered by observed counts, 0-1.
+    rwp_gain : float
+        Relative decrease of Rwp when the phase was added (0-1).
+    matched_peaks_deg : ndarray
+        Observed peak positions (degrees) lying within tolerance of one of its reflections.
+    missing_peaks_deg : ndarray
+        Its reflections predicted detectable but not found among the observed peaks (degrees).
+    lattice, lattice_error : ndarray, shape (6,)
+        Refined cell (angstrom, degrees) and standard errors.
+    weight_fraction, weight_fraction_error : float
+        Hill-Howard weight fraction (0-1) and standard error.
+    """
+
+    name: str
+    formula: str
+    space_group: str
+    card: str
+    figure_of_merit: float
+    explained_fraction: float
+    rwp_gain: float
+    matched_peaks_deg: np.ndarray
+    missing_peaks_deg: np.ndarray
+    lattice: np.ndarray
+    lattice_error: np.ndarray
+    weight_fraction: float
+    weight_fraction_error: float
+
+    def summary(self) -> dict:
+        a, b, c, al, be, ga = (float(v) for v in self.lattice)
+        return {"name": self.name, "formula": self.formula, "space_group": self.space_group, "card": self.card,
+                "figure_of_merit": self.figure_of_merit, "explained_fraction": self.explained_fraction,
+                "rwp_gain": self.rwp_gain, "n_matched_peaks": int(self.matched_peaks_deg.size),
+                "n_missing_peaks": int(self.missing_peaks_deg.size), "a_angstrom": a, "b_angstrom": b,
+                "c_angstrom": c, "alpha_deg": al, "beta_deg": be, "gamma_deg": ga,
+                "weight_fraction_pct": 100 * self.weight_fraction,
+                "weight_fraction_error_pct": 100 * self.weight_fraction_error}
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """Screening score of one candidate.
+
+    Parameters
+    ----------
+    index : int
+        Position in the candidate list.
+    name, formula, space_group : str
+        From the reference.
+    figure_of_merit : float
+        Fraction of its detectable reflections observed (0-1).
+    strain : float
+        Best isotropic lattice strain (fraction).
+    zero_shift_deg : float
+        Best zero shift, degrees.
+    """
+
+    index: int
+    name: str
+    formula: str
+    space_group: str
+    figure_of_merit: float
+    strain: float
+    zero_shift_deg: float
+
+
+@dataclass(frozen=True)
+class PhaseIdentification:
+    """Result of :func:`identify_phases`.
+
+    Parameters
+    ----------
+    phases : tuple of IdentifiedPhase
+        Accepted phases, strongest contribution first.
+    refinement : Refinement or None
+        Whole-pattern refinement of the accepted set (None when nothing was accepted).
+    peaks : PeakList
+        Observed peaks.
+    unexplained_peaks_deg : ndarray
+        Observed peaks matched by no accepted phase (degrees).
+    ranking : tuple of ScreenResult
+        The best screened candidates, best first.
+    n_candidates : int
+        Number of candidates screened.
+    failed_candidates : tuple of str
+        Candidates whose structure could not be simulated (with the reason).
+    pattern : Pattern
+        The analysed pattern.
+    """
+
+    phases: tuple
+    refinement: Refinement | None
+    peaks: PeakList
+    unexplained_peaks_deg: np.ndarray
+    ranking: tuple
+    n_candidates: int
+    failed_candidates: tuple
+    pattern: Pattern
+
+    @property
+    def rwp(self) -> float:
+        """Rwp of the final refinement (fraction), NaN when no phase was accepted."""
+        return self.refinement.rwp if self.refinement is not None else float("nan")
+
+    @property
+    def formulas(self) -> tuple[str, ...]:
+        return tuple(p.formula for p in self.phases)
+
+    def summary(self) -> dict:
+        """Flat, JSON-safe key numbers (phases, weight fractions in wt%, Rwp in %)."""
+        out = {"n_phases": len(self.phases), "phases": ", ".join(self.formulas), "rwp_pct": 100 * self.rwp,
+               "n_candidates": self.n_candidates, "n_peaks": len(self.peaks),
+               "n_unexplained_peaks": int(self.unexplained_peaks_deg.size)}
+        if self.refinement is not None:
+            out.update({k: v for k, v in self.refinement.summary().items() if k not in out})
+        return out
+
+    def plot(self, ax=None):
+        """Observed, calculated, difference and one tick row per accepted phase; returns the Axes."""
+        if self.refinement is None:
+            ax = self.pattern.plot(ax=ax)
+            ax.set_title("no phase identified", fontsize=9)
+            return ax
+        return self.refinement.plot(ax=ax, title=f"{', '.join(self.formulas)} — Rwp = {100 * self.rwp:.2f} %")
+
+
+def _range_for(pattern: Pattern) -> tuple[float, float]:
+    """Simulation range: the pattern's range plus at least 1 degree, rounded out to multiples of 5
+    degrees so that patterns of similar ranges share cached references."""
+    lo = max(0.0, 5.0 * math.floor((pattern.two_theta_deg[0] - 1.0) / 5.0))
+    hi = min(180.0, 5.0 * math.ceil((pattern.two_theta_deg[-1] + 1.0) / 5.0))
+    return lo, hi
+
+
+def _resolve_candidates(candidates, elements):
+    if candidates is None:
+        names = list(builtin_references())
+        if elements is not None:
+            allowed = {e.strip().capitalize() for e in elements}
+            info = builtin_references()
+            from pymatgen.core import Composition
+
+            names = [n for n in names
+                     if {el.symbol for el in Composition(info[n]["formula"]).elements} <= allowed]
+            names += database_candidates(allowed)
+        return names
+    return list(candidates)
+
+
+def _references(candidates, pattern, progress):
+    refs, failed = [], []
+    iterator = candidates
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(candidates, desc="reference patterns", leave=False)
+    for cand in iterator:
+        if isinstance(cand, ReferencePattern):
+            if abs(cand.wavelength_angstrom - pattern.wavelength_angstrom) > 1e-4:
+                raise ValueError(f"candidate {cand.name} was computed for {cand.wavelength_angstrom} A, the pattern "
+                                 f"has {pattern.wavelength_angstrom} A")
+            refs.append(cand)
+            continue
+        try:
+            refs.append(reference_pattern(cand, wavelength_angstrom=pattern.wavelength_angstrom,
+                                          two_theta_range=_range_for(pattern)))
+        except Exception as exc:  # noqa: BLE001 - one bad CIF among thousands must not stop a search
+            failed.append(f"{cand}: {type(exc).__name__}: {str(exc)[:120]}")
+    return refs, failed
+
+
+def screen_candidates(pattern: Pattern, references, peaks: PeakList, *, max_strain: float = 0.012,
+                      max_zero_shift_deg: float = 0.15, tolerance_deg: float | None = None,
+                      detection_height: float | None = None) -> list[ScreenResult]:
+    """Score every reference against the observed peak list (see the module docstring).
+
+    Parameters
+    ----------
+    pattern : Pattern
+    references : sequence of ReferencePattern
+    peaks : PeakList
+        Observed peaks.
+    max_strain : float
+        Half-range of the isotropic strain grid (fraction).
+    max_zero_shift_deg : float
+        Half-range of the zero-shift grid (degrees).
+    tolerance_deg : float, optional
+        Match tolerance; default max(0.6 x median FWHM, 2 steps, 0.04 deg).
+    detection_height : float, optional
+        Smallest detectable peak height (counts); default the 10th percentile of observed heights.
+
+    Returns
+    -------
+    list of ScreenResult
+        One per reference, in input order.
+    """
+    if len(peaks) == 0:
+        return [ScreenResult(i, r.name, r.formula, r.space_group, 0.0, 0.0, 0.0) for i, r in enumerate(references)]
+    order = np.argsort(peaks.two_theta_deg)
+    obs = peaks.two_theta_deg[order]
+    obs_area = peaks.area[order]
+    fwhm = float(np.median(peaks.fwhm_deg))
+    tol = tolerance_deg or max(0.6 * fwhm, 2 * pattern.step_deg, 0.04)
+    threshold = detection_height or float(np.percentile(peaks.height, 10))
+    area_to_height = 1.0 / (1.3 * fwhm)
+    strains = np.arange(-max_strain, max_strain + 1e-12, 0.001)
+    zeros = np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, 0.05)
+    grid_s = np.repeat(strains, zeros.size)[:, None]
+    grid_z = np.tile(zeros, strains.size)[:, None]
+    lo, hi = pattern.two_theta_deg[0], pattern.two_theta_deg[-1]
+    out = []
+    for i, ref in enumerate(references):
+        keep = ref.intensity >= 0.01 * ref.intensity.max() if ref.intensity.size else np.zeros(0, bool)
+        d = ref.d_spacing_angstrom()[keep]
+        inten = ref.intensity[keep]
+        if d.size == 0:
+            out.append(ScreenResult(i, ref.name, ref.formula, ref.space_group, 0.0, 0.0, 0.0))
+            continue
+        sin = pattern.wavelength_angstrom / (2 * d[None, :] * (1 + grid_s))
+        pos = np.degrees(2 * np.arcsin(np.clip(sin, -1, 1))) + grid_z
+        inside = (sin < 1) & (pos > lo) & (pos < hi)
+        j = np.clip(np.searchsorted(obs, pos), 1, obs.size - 1)
+        left, right = obs[j - 1], obs[j]
+        nearest = np.where(np.abs(pos - left) < np.abs(pos - right), j - 1, j)
+        matched = (np.abs(obs[nearest] - pos) <= tol) & inside
+        ratio = np.sort(np.where(matched, obs_area[nearest] / inten[None, :], np.inf), axis=1)
+        n_matched = matched.sum(axis=1)
+        # lower quartile of the matched ratios (sorted, unmatched pushed to the end as inf)
+        quartile = np.clip((0.25 * (n_matched - 1)).astype(int), 0, None)
+        scale = np.where(n_matched > 0, np.take_along_axis(ratio, quartile[:, None], axis=1)[:, 0], 0.0)
+        visible = inside & (scale[:, None] * inten[None, :] * area_to_height >= threshold)
+        weight = np.where(visible, inten[None, :], 0.0)
+        denom = weight.sum(axis=1)
+        fom = np.where(denom > 0, (weight * matched).sum(axis=1) / np.where(denom > 0, denom, 1), 0.0)
+        fom = np.where(n_matched >= min(2, d.size), fom, 0.0)
+        # prefer the smallest strain and zero shift among equal scores
+        penalty = 1e-3 * (np.abs(grid_s[:, 0]) / max_strain + np.abs(grid_z[:, 0]) / max(max_zero_shift_deg, 1e-9))
+        best = int(np.argmax(fom - penalty))
+        out.append(ScreenResult(i, ref.name, ref.formula, ref.space_group, float(fom[best]),
+                                float(grid_s[best, 0]), float(grid_z[best, 0])))
+    return out
+
+
+def _strained_lattice(ref: ReferencePattern, strain: float) -> np.ndarray:
+    lattice = ref.lattice.copy()
+    lattice[:3] *= 1 + strain
+    return lattice
+
+
+def _explained_fraction(refinement: Refinement, p: int, sigma) -> float:
+    own = refinement.phase_curves[p]
+    rest = refinement.observed - (refinement.calculated - own)
+    significant = own > 3 * sigma
+    if not np.any(significant):
+        return 0.0
+    m, r = own[significant], rest[significant]
+    return float(np.sum(np.clip(r, 0, m)) / np.sum(m))
+
+
+def _with_kalpha2(positions_deg, pattern: Pattern, zero_shift_deg: float) -> np.ndarray:
+    """K-alpha1 positions plus their K-alpha2 companions (Bragg's law at the second wavelength)."""
+    if not pattern.kalpha2_ratio > 0 or positions_deg.size == 0:
+        return positions_deg
+    d = pattern.wavelength_angstrom / (2 * np.sin(np.radians(positions_deg - zero_shift_deg) / 2))
+    sin2 = pattern.wavelength2_angstrom / (2 * d)
+    second = np.degrees(2 * np.arcsin(sin2[sin2 < 1])) + zero_shift_deg
+    return np.concatenate([positions_deg, second])
+
+
+def _distinct_fraction(refinement: Refinement, p: int, sigma) -> float:
+    """Share of phase p's significant contribution where the other phases give less than half as much.
+
+    A structure that only absorbs misfits of other phases (wrong peak shapes, preferred
+    orientation) sits on their peaks and scores near 0; a phase that is present has
+    reflections of its own.
+    """
+    own = refinement.phase_curves[p]
+    others = refinement.calculated - refinement.background - own
+    significant = own > 3 * sigma
+    if not np.any(significant):
+        return 0.0
+    distinct = significant & (others < 0.5 * own)
+    return float(own[distinct].sum() / own[significant].sum())
+
+
+def _matched(positions, peaks_deg, tol):
+    if positions.size == 0 or peaks_deg.size == 0:
+        return np.zeros(peaks_deg.size, bool)
+    diff = np.abs(peaks_deg[:, None] - positions[None, :])
+    return diff.min(axis=1) <= tol
+
+
+def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_phases: int = 4,
+                    n_screen: int = 150, min_figure_of_merit: float = 0.5, min_weight_fraction: float = 0.01,
+                    min_rwp_gain: float = 0.02, min_explained: float = 0.6, max_strain: float = 0.012,
+                    min_distinct: float = 0.25, min_step_deg: float = 0.02,
+                    progress: bool = False) -> PhaseIdentification:
+    """Identify the crystalline phases of a powder pattern and refine them.
+
+    Parameters
+    ----------
+    pattern : Pattern
+        Observed pattern (counts, with its wavelength).
+    candidates : sequence, optional
+        Built-in names, ``"amcsd:<id>"``, CIF paths, pymatgen structures or
+        :class:`~xrd.references.ReferencePattern` objects. Default: the built-ins,
+        plus, with ``elements``, every AMCSD structure made only of those elements.
+    elements : iterable of str, optional
+        Allowed chemical symbols; candidates with other elements are discarded.
+    max_phases : int
+        Most phases accepted.
+    n_screen : int
+        Number of best-screened candidates (distinct formula and space group) passed to the
+        whole-pattern search.
+    min_figure_of_merit : float
+        Screening figure of merit a candidate needs (0-1).
+    min_weight_fraction : float
+        Smallest weight fraction (0-1) accepted.
+    min_rwp_gain : float
+        Smallest relative decrease of Rwp for a phase to be accepted.
+    min_explained : float
+        Smallest explained fraction of a phase's own significant contribution (0-1).
+    max_strain : float
+        Largest isotropic lattice strain searched (fraction).
+    min_distinct : float
+        Smallest share of a phase's significant contribution lying where the other phases
+        contribute less than half as much (0-1): a phase needs reflections of its own.
+    min_step_deg : float
+        Finer scans are summed into bins of about this step first (:func:`xrd.processing.rebin`);
+        0 keeps the pattern as it is.
+    progress : bool
+        Show a progress bar while the references are simulated or loaded.
+
+    Returns
+    -------
+    PhaseIdentification
+
+    Examples
+    --------
+    >>> result = identify_phases(read_pattern("lco.xy"))  # doctest: +SKIP
+    >>> result.formulas  # doctest: +SKIP
+    ('LiCoO2', 'BaTiO3', 'BaCO3')
+    """
+    if max_phases < 1:
+        raise ValueError(f"max_phases={max_phases!r} must be >= 1")
+    if min_step_deg > 0 and pattern.step_deg < min_step_deg:
+        pattern = rebin(pattern, max(1, round(min_step_deg / pattern.step_deg)))
+    names = _resolve_candidates(candidates, elements)
+    refs, failed = _references(names, pattern, progress)
+    if elements is not None:
+        allowed = {e.strip().capitalize() for e in elements}
+        refs = [r for r in refs if r.elements <= allowed]
+    with _single_thread_blas():
+        return _identify(pattern, refs, failed, max_phases=max_phases, n_screen=n_screen,
+                         min_figure_of_merit=min_figure_of_merit, min_weight_fraction=min_weight_fraction,
+                         min_rwp_gain=min_rwp_gain, min_explained=min_explained, min_distinct=min_distinct,
+                         max_strain=max_strain, n_candidates=len(names))
+
+
+def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_merit, min_weight_fraction, min_rwp_gain,
+              min_explained, min_distinct, max_strain, n_candidates):
+    y = pattern.intensity.astype(float)
+    sigma = np.sqrt(np.maximum(y, 1.0)) if pattern.sigma is None else pattern.sigma
+    background = snip_background(y, half_width_points=max(5, round(2.0 / pattern.step_deg)))
+    peaks = find_peaks(pattern, background=background, fit=False)
+    fwhm0 = float(np.median(peaks.fwhm_deg)) if len(peaks) else 0.1
+    tol = max(0.6 * fwhm0, 2 * pattern.step_deg, 0.04)
+    scores = screen_candidates(pattern, refs, peaks, max_strain=max_strain)
+    ranked = sorted(scores, key=lambda s: -s.figure_of_merit)
+    shortlist, seen = [], set()
+    for s in ranked:
+        key = (s.formula, s.space_group)
+        if s.figure_of_merit < min_figure_of_merit or key in seen:
+            continue
+        seen.add(key)
+        shortlist.append(s)
+        if len(shortlist) >= n_screen:
+            break
+    weights = 1.0 / sigma
+    net = (y - background) * weights
+    rwp_now = float(np.sqrt(np.sum((net - np.mean(net)) ** 2) / np.sum((y * weights) ** 2)))
+    accepted: list[ScreenResult] = []
+    info: dict[int, dict] = {}
+    refinement = None
+    rejected: set[int] = set()
+    while len(accepted) < max_phases:
+        tried = 0
+        progress_made = False
+        order = _rank_additions(pattern, refs, shortlist, accepted, refinement, background, sigma, fwhm0, rejected)
+        for cand, quick_gain in order:
+            if tried >= 3 or quick_gain <= 0:
+                break
+            tried += 1
+            trial = accepted + [cand]
+            lattices = [refinement.phases[k].lattice if refinement is not None and k < len(accepted) else
+                        _strained_lattice(refs[s.index], s.strain if refinement is not None else 0.0)
+                        for k, s in enumerate(trial)]
+            fw = [refinement.phases[k].fwhm_deg(45.0) if refinement is not None and k < len(accepted) else fwhm0
+                  for k in range(len(trial))]
+            try:
+                # the first phase searches the zero shift widely; later ones start from the refined one
+                first = refinement is None
+                result = refine_phases(pattern, [refs[s.index] for s in trial], background=background,
+                                       fwhm_deg_per_phase=fw, initial_lattices=lattices,
+                                       initial_zero_shift_deg=0.0 if first else refinement.zero_shift_deg,
+                                       search_lattice=True, max_strain=0.012 if first else 0.004,
+                                       max_zero_shift_deg=0.25 if first else 0.05)
+            except (FitError, ValueError, np.linalg.LinAlgError):  # a failing trial is a rejected candidate
+                rejected.add(cand.index)
+                continue
+            gain = (rwp_now - result.rwp) / rwp_now if rwp_now > 0 else 0.0
+            phase = result.phases[-1]
+            explained = _explained_fraction(result, len(trial) - 1, sigma)
+            distinct = _distinct_fraction(result, len(trial) - 1, sigma)
+            if gain >= min_rwp_gain and phase.weight_fraction >= min_weight_fraction and explained >= min_explained \
+                    and distinct >= min_distinct:
+                accepted = trial
+                info[cand.index] = {"gain": gain}
+                refinement, rwp_now = result, result.rwp
+                progress_made = True
+                rejected.clear()  # the residual changed: earlier rejections get another chance
+                break
+            rejected.add(cand.index)
+        if not progress_made:
+            break
+        accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
+                                          min_weight_fraction, min_explained)
+        if refinement is None:
+            break
+        rwp_now = refinement.rwp
+    if refinement is not None:
+        accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info,
+                                                fwhm0)
+        accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
+                                          min_weight_fraction, min_explained)
+    phases = []
+    all_matched = np.zeros(len(peaks), bool)
+    if refinement is not None:
+        order = np.argsort([-p.weight_fraction for p in refinement.phases])
+        for k in order:
+            s, ph = accepted[k], refinement.phases[k]
+            hits = _matched(_with_kalpha2(ph.peak_two_theta_deg, pattern, refinement.zero_shift_deg),
+                            peaks.two_theta_deg, tol)
+            all_matched |= hits
+            strong = ph.peak_intensity * (1 / (1.3 * max(fwhm0, 1e-3))) >= np.percentile(peaks.height, 10) \
+                if len(peaks) else np.zeros(ph.peak_two_theta_deg.size, bool)
+            present = _matched(peaks.two_theta_deg, ph.peak_two_theta_deg, tol) if len(peaks) else \
+                np.zeros(ph.peak_two_theta_deg.size, bool)
+            phases.append(IdentifiedPhase(
+                ph.name, ph.formula, ph.space_group, ph.card, s.figure_of_merit,
+                _explained_fraction(refinement, k, sigma), info.get(s.index, {}).get("gain", float("nan")),
+                peaks.two_theta_deg[hits], ph.peak_two_theta_deg[strong & ~present], ph.lattice, ph.lattice_error,
+                ph.weight_fraction, ph.weight_fraction_error))
+    return PhaseIdentification(tuple(phases), refinement, peaks, peaks.two_theta_deg[~all_matched],
+                               tuple(ranked[:20]), n_candidates, tuple(failed), pattern)
+
+
+def _drop_weak(pattern, refs, accepted, refinement, background, sigma, min_weight_fraction, min_explained):
+    """Drop accepted phases that no longer reach the weight fraction or explained fraction, and re-refine."""
+    keep = [k for k in range(len(accepted))
+            if refinement.phases[k].weight_fraction >= min_weight_fraction
+            and _explained_fraction(refinement, k, sigma) >= min_explained]
+    if len(keep) == len(accepted):
+        return accepted, refinement
+    if not keep:
+        return [], None
+    result = refine_phases(pattern, [refs[accepted[k].index] for k in keep], background=background,
+                           fwhm_deg_per_phase=[refinement.phases[k].fwhm_deg(45.0) for k in keep],
+                           initial_lattices=[refinement.phases[k].lattice for k in keep],
+                           initial_zero_shift_deg=refinement.zero_shift_deg, search_lattice=False)
+    return [accepted[k] for k in keep], result
+
+
+def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info, fwhm0):
+    """Try alternatives to each accepted phase in its place and keep a swap that lowers Rwp by more
+    than 1 % (relative). Alternatives are the other screened structures of the same formula
+    (polymorphs) and isostructural ones of another formula (same space group, cell volume within 5 %),
+    which the peak positions alone cannot tell apart (e.g. rock-salt NiO and TiO)."""
+    for k in range(len(accepted)):
+        for alt in shortlist:
+            current = accepted[k]
+            # candidates rejected as an addition may still be the better replacement
+            if alt.index == current.index or any(alt.index == s.index for s in accepted):
+                continue
+            volume = refs[alt.index].volume_a3 * (1 + alt.strain) ** 3
+            isostructural = alt.space_group == current.space_group and \
+                abs(volume / refinement.phases[k].volume_a3 - 1) < 0.05
+            polymorph = alt.formula == current.formula and alt.space_group != current.space_group
+            if not (isostructural or polymorph):
+                continue
+            trial = accepted[:k] + [alt] + accepted[k + 1:]
+            lattices = [refs[s.index].lattice if j == k else refinement.phases[j].lattice
+                        for j, s in enumerate(trial)]
+            try:
+                result = refine_phases(pattern, [refs[s.index] for s in trial], background=background,
+                                       fwhm_deg_per_phase=[fwhm0 if j == k else p.fwhm_deg(45.0)
+                                                           for j, p in enumerate(refinement.phases)],
+                                       initial_lattices=lattices, initial_zero_shift_deg=refinement.zero_shift_deg,
+                                       search_lattice=True, max_strain=0.012, max_zero_shift_deg=0.05)
+            except (FitError, ValueError, np.linalg.LinAlgError):  # a failing swap keeps the current phase
+                continue
+            if result.rwp < 0.99 * refinement.rwp:
+                info[alt.index] = info.get(current.index, {})
+                accepted, refinement = trial, result
+    return accepted, refinement
+
+
+def _rank_additions(pattern, refs, shortlist, accepted, refinement, background, sigma, fwhm0, rejected):
+    """Order the shortlisted candidates by the relative Rwp decrease they give when added to a linear fit."""
+    x, y = pattern.two_theta_deg, pattern.intensity.astype(float)
+    taken = {(s.formula, s.space_group) for s in accepted}
+    base_cols = [] if refinement is None else list(refinement.phase_curves)
+    weights = 1.0 / sigma
+    target = (y - background) * weights
+    out = []
+    extra = [np.ones_like(x), np.linspace(-1, 1, x.size)]
+    a0 = np.stack(base_cols + extra, axis=1) * weights[:, None]
+    resid0 = target - a0 @ np.linalg.lstsq(a0, target, rcond=None)[0]
+    base_rwp = float(np.sqrt(resid0 @ resid0 / np.sum((y * weights) ** 2)))
+    for cand in shortlist:
+        if cand.index in rejected or (cand.formula, cand.space_group) in taken:
+            continue
+        ref = refs[cand.index]
+        d = ref.d_spacing_angstrom() * (1 + cand.strain)
+        cols = list(base_cols)
+        curve = np.zeros_like(x)
+        for lam, w in ((pattern.wavelength_angstrom, 1.0), (pattern.wavelength2_angstrom, pattern.kalpha2_ratio)):
+            if not w > 0:
+                continue
+            sin = lam / (2 * d)
+            ok = sin < 1
+            pos = np.degrees(2 * np.arcsin(sin[ok])) + cand.zero_shift_deg
+            curve += render_sticks(x, pos, w * ref.intensity[ok], fwhm0, 0.5)
+        cols.append(curve)
+        a = np.stack(cols + extra, axis=1) * weights[:, None]
+        coef, *_ = np.linalg.lstsq(a, target, rcond=None)
+        if coef[len(base_cols)] <= 0:
+            continue
+        resid = target - a @ coef
+        rwp = float(np.sqrt(resid @ resid / np.sum((y * weights) ** 2)))
+        out.append((cand, (base_rwp - rwp) / base_rwp if base_rwp > 0 else 0.0))
+    out.sort(key=lambda item: -item[1])
+    return out

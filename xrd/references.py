@@ -1,0 +1,421 @@
+"""Reference patterns simulated from crystal structures, cached on disk.
+
+Stick patterns (2-theta, integrated intensity, hkl) come from pymatgen's
+``XRDCalculator`` with ``scaled=False``, i.e. intensities per unit cell
+(|F|^2 times multiplicity times the Lorentz-polarisation factor), which keeps
+phases comparable for quantitative analysis (Ong et al., Comput. Mater. Sci. 68
+(2013) 314, doi:10.1016/j.commatsci.2012.10.028). Profiles are added by
+:mod:`xrd.profiles`.
+
+Sources of structures: the built-ins shipped in ``xrd/structures`` (each CIF
+cites its publication), any CIF file or folder of CIFs, pymatgen ``Structure``
+objects, and the American Mineralogist Crystal Structure Database (AMCSD) that
+the ``larixite`` package ships as SQLite (Downs & Hall-Wallace, Am. Mineral. 88
+(2003) 247), addressed as ``"amcsd:<id>"``.
+
+The cache folder is ``$SSBKIT_CACHE_DIR/xrd`` when that variable is set, else
+``$XDG_CACHE_HOME/ssbkit/xrd`` or ``~/.cache/ssbkit/xrd``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ssbkit.errors import FormatError
+
+__all__ = [
+    "ReferencePattern",
+    "builtin_references",
+    "cache_dir",
+    "cif_folder",
+    "database_candidates",
+    "load_structure",
+    "reference_pattern",
+]
+
+_CACHE_VERSION = 2
+_STRUCTURES = Path(__file__).with_name("structures")
+
+
+@dataclass(frozen=True)
+class ReferencePattern:
+    """Diffraction sticks of one crystal structure at one wavelength.
+
+    Parameters
+    ----------
+    name : str
+        Label (built-in name, file stem or ``amcsd:<id>``).
+    formula : str
+        Reduced formula, e.g. ``"BaTiO3"``.
+    space_group : str
+        Hermann-Mauguin symbol found by spglib (``"?"`` for disordered structures it cannot analyse).
+    card : str
+        Powder-diffraction card number of the reference study, ``""`` when none.
+    wavelength_angstrom : float
+        Wavelength the sticks were computed for, in angstrom.
+    two_theta_deg : ndarray, shape (m,)
+        Peak positions in degrees 2-theta.
+    intensity : ndarray, shape (m,)
+        Integrated intensities per unit cell (pymatgen ``scaled=False``).
+    hkl : ndarray of int, shape (m, 3)
+        One representative Miller index per peak (3-index, in ``lattice`` axes).
+    lattice : ndarray, shape (6,)
+        a, b, c in angstrom and alpha, beta, gamma in degrees of the structure.
+    volume_a3 : float
+        Unit-cell volume in cubic angstrom.
+    cell_mass_amu : float
+        Mass of the unit-cell contents (Z times the formula mass) in atomic mass units.
+    source : str
+        Where the structure came from.
+    """
+
+    name: str
+    formula: str
+    space_group: str
+    card: str
+    wavelength_angstrom: float
+    two_theta_deg: np.ndarray
+    intensity: np.ndarray
+    hkl: np.ndarray
+    lattice: np.ndarray
+    volume_a3: float
+    cell_mass_amu: float
+    source: str
+
+    @property
+    def elements(self) -> frozenset[str]:
+        """Chemical symbols in the formula."""
+        from pymatgen.core import Composition
+
+        return frozenset(el.symbol for el in Composition(self.formula).elements)
+
+    def d_spacing_angstrom(self) -> np.ndarray:
+        """Interplanar spacings of the sticks from Bragg's law, in angstrom."""
+        return self.wavelength_angstrom / (2.0 * np.sin(np.radians(self.two_theta_deg) / 2.0))
+
+    def summary(self) -> dict:
+        """Flat description (no arrays)."""
+        a, b, c, al, be, ga = (float(v) for v in self.lattice)
+        return {"name": self.name, "formula": self.formula, "space_group": self.space_group, "card": self.card,
+                "a_angstrom": a, "b_angstrom": b, "c_angstrom": c, "alpha_deg": al, "beta_deg": be,
+                "gamma_deg": ga, "volume_a3": self.volume_a3, "n_peaks": int(self.two_theta_deg.size)}
+
+    def plot(self, ax=None, *, n_labels: int = 8):
+        """Stick plot with the strongest reflections labelled; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 3))
+        rel = 100 * self.intensity / self.intensity.max()
+        ax.vlines(self.two_theta_deg, 0, rel, lw=1.2)
+        for i in np.argsort(rel)[::-1][:n_labels]:
+            ax.annotate("".join(str(v) for v in self.hkl[i]), (self.two_theta_deg[i], rel[i]), fontsize=7,
+                        ha="center", va="bottom")
+        ax.set_xlabel(r"2$\theta$ (deg)")
+        ax.set_ylabel("relative intensity (%)")
+        ax.set_title(f"{self.name}: {self.formula} {self.space_group} (λ = {self.wavelength_angstrom:.4f} Å)",
+                     fontsize=9)
+        return ax
+
+
+def cache_dir() -> Path:
+    """Folder of the on-disk reference cache (see the module docstring)."""
+    override = os.environ.get("SSBKIT_CACHE_DIR")
+    if override:
+        return Path(override) / "xrd"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "ssbkit" / "xrd"
+
+
+@lru_cache(maxsize=1)
+def _builtin_index() -> dict[str, dict]:
+    return json.loads((_STRUCTURES / "index.json").read_text(encoding="utf-8"))
+
+
+def builtin_references() -> dict[str, dict]:
+    """The built-in reference structures.
+
+    Returns
+    -------
+    dict
+        ``name -> {"file", "formula", "space_group", "card", "source"}``; each
+        file lies in ``xrd/structures`` and cites its publication.
+    """
+    return {name: dict(info) for name, info in _builtin_index().items()}
+
+
+def _amcsd_path() -> Path:
+    try:
+        import larixite
+    except ImportError as exc:  # pragma: no cover - exercised only without larixite
+        raise ImportError("the AMCSD search needs the 'larixite' package (pip install larixite)") from exc
+    return Path(larixite.__file__).with_name("amcsd_cif1.db")
+
+
+def _amcsd_connect() -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{_amcsd_path()}?mode=ro", uri=True)
+
+
+def database_candidates(elements: Iterable[str], *, require_all: bool = False, max_candidates: int | None = None,
+                        ambient_only: bool = True) -> list[str]:
+    """AMCSD entries made only of the given elements.
+
+    Parameters
+    ----------
+    elements : iterable of str
+        Chemical symbols allowed, e.g. ``["Ti", "Zn", "O"]``.
+    require_all : bool
+        When True, keep only entries containing every one of ``elements``.
+    max_candidates : int, optional
+        Keep at most this many (lowest AMCSD ids first).
+    ambient_only : bool
+        Leave out entries whose publication note marks them as high-pressure
+        (GPa, kbar) or as a model rather than a measurement ("mathematical model",
+        "hypothetical", "theoretical"): they are not phases found in a powder at ambient conditions.
+
+    Returns
+    -------
+    list of str
+        Candidate names ``"amcsd:<id>"`` usable by :func:`reference_pattern`.
+    """
+    allowed = {e.strip().capitalize() for e in elements}
+    if not allowed:
+        raise ValueError("elements is empty; give at least one chemical symbol")
+    excluded = _amcsd_non_ambient() if ambient_only else frozenset()
+    ids = [i for i, found in _amcsd_elements().items()
+           if found <= allowed and (not require_all or found == allowed) and i not in excluded]
+    if max_candidates is not None:
+        ids = ids[:max_candidates]
+    return [f"amcsd:{i}" for i in ids]
+
+
+@lru_cache(maxsize=1)
+def _amcsd_elements() -> dict[int, frozenset[str]]:
+    """AMCSD id -> set of elements, for the entries the shipped database holds."""
+    with _amcsd_connect() as connection:
+        present = {row[0] for row in connection.execute("SELECT id FROM cif")}
+        table: dict[int, set[str]] = {}
+        for cif_id, element in connection.execute("SELECT cif_id, element FROM cif_elements"):
+            cif_id = int(cif_id)
+            if cif_id in present:
+                table.setdefault(cif_id, set()).add(element.strip())
+    return {i: frozenset(table[i]) for i in sorted(table)}
+
+
+_NON_AMBIENT = ("gpa", "kbar", "mathematical model", "hypothetical", "theoretical")
+
+
+@lru_cache(maxsize=1)
+def _amcsd_non_ambient() -> frozenset[int]:
+    """AMCSD ids whose title or note says high pressure or a model structure."""
+    with _amcsd_connect() as connection:
+        rows = connection.execute("SELECT id, pub_title FROM cif").fetchall()
+    return frozenset(int(i) for i, title in rows if title and any(k in title.lower() for k in _NON_AMBIENT))
+
+
+@lru_cache(maxsize=1)
+def _amcsd_db():
+    from larixite.amcsd import AMCSD
+
+    return AMCSD(str(_amcsd_path()), read_only=True)
+
+
+def _amcsd_cif_text(amcsd_id: int) -> str:
+    entry = _amcsd_db().get_cif(amcsd_id)
+    if entry is None:
+        raise KeyError(f"no AMCSD entry {amcsd_id}")
+    return entry.ciftext
+
+
+def cif_folder(folder) -> list[Path]:
+    """All ``*.cif`` files in a folder (sorted), as candidates for :func:`identify_phases`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no such folder: {folder}")
+    return sorted(folder.glob("*.cif"))
+
+
+def _parse_cif_text(text: str, source: str):
+    from pymatgen.io.cif import CifParser
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            structures = CifParser.from_str(text).parse_structures(primitive=False)
+        except Exception as exc:  # noqa: BLE001 - pymatgen raises many kinds on bad CIFs
+            raise FormatError(f"pymatgen cannot build a structure from this CIF ({exc})", path=source) from None
+    if not structures:
+        raise FormatError("the CIF holds no structure", path=source)
+    return structures[0]
+
+
+def load_structure(source):
+    """A pymatgen ``Structure`` and its provenance from any supported source.
+
+    Parameters
+    ----------
+    source : str, Path or pymatgen.core.Structure
+        A built-in name (see :func:`builtin_references`), ``"amcsd:<id>"``,
+        a CIF path, or a structure.
+
+    Returns
+    -------
+    structure : pymatgen.core.Structure
+    info : dict
+        ``name``, ``card``, ``source`` and ``text`` (the text hashed for the cache).
+    """
+    from pymatgen.core import Structure
+
+    if isinstance(source, Structure):
+        return source, {"name": source.composition.reduced_formula, "card": "", "source": "Structure",
+                        "text": json.dumps(source.as_dict(), sort_keys=True, default=str)}
+    index = _builtin_index()
+    if isinstance(source, str) and source in index:
+        path = _STRUCTURES / index[source]["file"]
+        text = path.read_text(encoding="utf-8")
+        return _parse_cif_text(text, str(path)), {"name": source, "card": index[source].get("card", ""),
+                                                  "source": f"built-in {index[source]['file']}", "text": text}
+    if isinstance(source, str) and source.lower().startswith("amcsd:"):
+        amcsd_id = int(source.split(":", 1)[1])
+        text = _amcsd_cif_text(amcsd_id)
+        return _parse_cif_text(text, source), {"name": f"amcsd:{amcsd_id}", "card": "", "source": source,
+                                               "text": text}
+    path = Path(source)
+    if path.suffix.lower() == ".cif" or path.is_file():
+        if not path.is_file():
+            raise FileNotFoundError(f"no such CIF file: {path}")
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return _parse_cif_text(text, str(path)), {"name": path.stem, "card": "", "source": str(path), "text": text}
+    raise ValueError(f"source={source!r} is not a built-in name ({sorted(index)}), 'amcsd:<id>', a CIF path "
+                     "or a pymatgen Structure")
+
+
+def _three_index(hkl) -> tuple[int, int, int]:
+    hkl = tuple(int(v) for v in hkl)
+    return (hkl[0], hkl[1], hkl[3]) if len(hkl) == 4 else hkl
+
+
+def _simulate(structure, info, wavelength_angstrom, two_theta_range):
+    from pymatgen.analysis.diffraction.xrd import XRDCalculator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pattern = XRDCalculator(wavelength=wavelength_angstrom).get_pattern(
+            structure, scaled=False, two_theta_range=two_theta_range)
+        try:
+            space_group = structure.get_space_group_info(symprec=0.01)[0]
+        except Exception:  # noqa: BLE001 - spglib refuses some disordered structures
+            space_group = "?"
+    hkl = np.array([_three_index(fam[0]["hkl"]) for fam in pattern.hkls], dtype=int).reshape(-1, 3)
+    lat = structure.lattice
+    return {
+        "two_theta_deg": np.asarray(pattern.x, dtype=float),
+        "intensity": np.asarray(pattern.y, dtype=float),
+        "hkl": hkl,
+        "lattice": np.array([lat.a, lat.b, lat.c, lat.alpha, lat.beta, lat.gamma]),
+        "meta": {"name": info["name"], "formula": structure.composition.reduced_formula, "space_group": space_group,
+                 "card": info["card"], "source": info["source"], "volume_a3": float(lat.volume),
+                 "cell_mass_amu": float(structure.composition.weight)},
+    }
+
+
+def _key(text: str, wavelength_angstrom: float, two_theta_range) -> str:
+    payload = f"{_CACHE_VERSION}|{text}|{wavelength_angstrom:.6f}|{two_theta_range[0]:.3f}|{two_theta_range[1]:.3f}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _from_arrays(data, wavelength_angstrom) -> ReferencePattern:
+    meta = data["meta"]
+    return ReferencePattern(
+        meta["name"], meta["formula"], meta["space_group"], meta["card"], float(wavelength_angstrom),
+        data["two_theta_deg"], data["intensity"], data["hkl"], data["lattice"], meta["volume_a3"],
+        meta["cell_mass_amu"], meta["source"])
+
+
+def _cache_key_for(source) -> str:
+    """Cache text of a source without parsing it when possible (built-ins, CIF files, AMCSD ids)."""
+    from pymatgen.core import Structure
+
+    if isinstance(source, Structure):
+        return json.dumps(source.as_dict(), sort_keys=True, default=str)
+    index = _builtin_index()
+    if isinstance(source, str) and source in index:
+        return "builtin:" + (_STRUCTURES / index[source]["file"]).read_text(encoding="utf-8") + source
+    if isinstance(source, str) and source.lower().startswith("amcsd:"):
+        return f"amcsd-v1:{int(source.split(':', 1)[1])}"
+    path = Path(source)
+    if path.is_file():
+        return "file:" + path.read_text(encoding="utf-8", errors="replace")
+    return ""
+
+
+def reference_pattern(source, *, wavelength_angstrom: float = 1.5406, two_theta_range=(10, 90),
+                      use_cache: bool = True) -> ReferencePattern:
+    """Simulated stick pattern of a structure, from the disk cache when available.
+
+    Parameters
+    ----------
+    source : str, Path or pymatgen.core.Structure
+        Built-in name (:func:`builtin_references`), ``"amcsd:<id>"``, CIF path or structure.
+    wavelength_angstrom : float
+        Wavelength in angstrom (default Cu K-alpha1 1.5406).
+    two_theta_range : (float, float)
+        2-theta range in degrees.
+    use_cache : bool
+        Read and write the disk cache (:func:`cache_dir`).
+
+    Returns
+    -------
+    ReferencePattern
+
+    Examples
+    --------
+    >>> ref = reference_pattern("LiCoO2")  # doctest: +SKIP
+    >>> round(float(ref.two_theta_deg[np.argmax(ref.intensity)]), 2)  # doctest: +SKIP
+    18.92
+    """
+    lo, hi = (float(v) for v in two_theta_range)
+    if not 0 <= lo < hi <= 180:
+        raise ValueError(f"two_theta_range={two_theta_range!r} must satisfy 0 <= min < max <= 180 (degrees)")
+    if not 0.05 < wavelength_angstrom < 5:
+        raise ValueError(f"wavelength_angstrom={wavelength_angstrom!r} is not a plausible X-ray wavelength")
+    text = _cache_key_for(source)
+    path = None
+    if use_cache and text:
+        path = cache_dir() / f"{_key(text, wavelength_angstrom, (lo, hi))}.npz"
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as stored:
+                    data = {k: stored[k] for k in ("two_theta_deg", "intensity", "hkl", "lattice")}
+                    data["meta"] = json.loads(str(stored["meta"]))
+                return _from_arrays(data, wavelength_angstrom)
+            except (OSError, ValueError, KeyError):
+                path.unlink(missing_ok=True)  # a broken cache entry of ours: recompute it
+    failed = None if path is None else path.with_suffix(".failed")
+    if failed is not None and failed.is_file():
+        raise FormatError(failed.read_text(encoding="utf-8"), path=str(source))
+    try:
+        structure, info = load_structure(source)
+    except FormatError as exc:
+        if failed is not None:  # remember structures pymatgen cannot build, so a search does not retry them
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            failed.write_text(str(exc), encoding="utf-8")
+        raise
+    data = _simulate(structure, info, wavelength_angstrom, (lo, hi))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, two_theta_deg=data["two_theta_deg"], intensity=data["intensity"], hkl=data["hkl"],
+                 lattice=data["lattice"], meta=np.array(json.dumps(data["meta"])))
+        os.replace(tmp, path)
+    return _from_arrays(data, wavelength_angstrom)

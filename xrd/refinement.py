@@ -1,0 +1,664 @@
+"""Whole-pattern refinement with intensities fixed by the structures (Rietveld-like).
+
+The model of the pattern is
+
+    y(2θ) = b_SNIP(2θ) + Σ_k c_k T_k(2θ) + Σ_p S_p Σ_hkl I_hkl,p [Ω(2θ - 2θ1_hkl) + R Ω(2θ - 2θ2_hkl)]
+
+with I_hkl,p the per-cell integrated intensities of pymatgen (``scaled=False``),
+Ω an area-normalised pseudo-Voigt of width FWHM_p^2 = W_p + U_p tan^2 θ, R the
+K-alpha2/K-alpha1 ratio, 2θ1,2 from Bragg's law for the refined lattice plus a
+zero shift, T_k Chebyshev polynomials. The scale factors S_p and background
+coefficients c_k enter linearly and are solved exactly (bounded linear least
+squares, S_p >= 0) inside every evaluation of the non-linear parameters
+(zero shift, pseudo-Voigt mixing, lattice parameters under the constraints of
+the crystal system, widths): variable projection (Golub & Pereyra, SIAM J.
+Numer. Anal. 10 (1973) 413, doi:10.1137/0710036). Profiles are rendered for all
+peaks at once (:func:`xrd.profiles.render_sticks`).
+
+Weight fractions follow Hill & Howard (J. Appl. Cryst. 20 (1987) 467,
+doi:10.1107/S0021889887086199): W_p = S_p (ZMV)_p / Σ_i S_i (ZMV)_i, where ZM
+is the mass of the unit-cell contents and V the refined cell volume; this holds
+because the pymatgen intensities are per unit cell, exactly like |F|^2 in a
+Rietveld scale. The agreement factor is
+Rwp = sqrt(Σ w (y - y_calc)^2 / Σ w y^2) with w = 1/σ^2 (Young, The Rietveld
+Method, IUCr/OUP 1993, ch. 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.polynomial import chebyshev
+from scipy import optimize
+
+from ssbkit.errors import FitError
+from xrd.pattern import Pattern
+from xrd.processing import snip_background
+from xrd.profiles import render_sticks
+from xrd.references import ReferencePattern
+
+__all__ = ["PhaseResult", "Refinement", "d_spacing_angstrom", "lattice_constraints", "refine_phases"]
+
+_TICK_COLORS = ("C2", "C1", "C4", "C5", "C6", "C8", "C9", "C7")  # C0 (difference) and C3 (calculated) excluded
+_LATTICE_NAMES = ("a_angstrom", "b_angstrom", "c_angstrom", "alpha_deg", "beta_deg", "gamma_deg")
+
+
+def d_spacing_angstrom(hkl, lattice) -> np.ndarray:
+    """Interplanar spacings from Miller indices and cell parameters.
+
+    1/d^2 = h^T G* h with G* the inverse of the direct metric tensor G
+    (International Tables for Crystallography Vol. B, ch. 1.1).
+
+    Parameters
+    ----------
+    hkl : array_like of int, shape (m, 3)
+        Miller indices.
+    lattice : array_like, shape (6,)
+        a, b, c in angstrom; alpha, beta, gamma in degrees.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        d in angstrom.
+    """
+    a, b, c = lattice[:3]
+    al, be, ga = np.radians(lattice[3:6])
+    metric = np.array([
+        [a * a, a * b * np.cos(ga), a * c * np.cos(be)],
+        [a * b * np.cos(ga), b * b, b * c * np.cos(al)],
+        [a * c * np.cos(be), b * c * np.cos(al), c * c],
+    ])
+    h = np.asarray(hkl, dtype=float)
+    inv_d2 = np.einsum("ij,jk,ik->i", h, np.linalg.inv(metric), h)
+    return 1.0 / np.sqrt(inv_d2)
+
+
+def lattice_constraints(lattice, *, rel_tol: float = 1e-4):
+    """Free cell parameters allowed by the metric of a cell.
+
+    Lengths equal within ``rel_tol`` are tied; angles of 90 or 120 degrees are
+    fixed; other equal angles are tied (rhombohedral axes). For cells in their
+    conventional setting this reproduces the constraints of the crystal system.
+
+    Returns
+    -------
+    fixed : ndarray, shape (6,)
+        The constant part of the cell (zeros where a free parameter enters).
+    tie : ndarray, shape (6, k)
+        0/1 matrix mapping the k free parameters onto the six cell parameters.
+    start : ndarray, shape (k,)
+        Starting values of the free parameters.
+    """
+    lattice = np.asarray(lattice, dtype=float)
+    fixed = lattice.copy()
+    columns, start = [], []
+    for first, last in ((0, 3), (3, 6)):
+        used = [False] * 6
+        for i in range(first, last):
+            if used[i]:
+                continue
+            if i >= 3 and (abs(lattice[i] - 90) < 1e-3 or abs(lattice[i] - 120) < 1e-3):
+                continue
+            column = np.zeros(6)
+            for j in range(i, last):
+                if not used[j] and abs(lattice[j] - lattice[i]) <= rel_tol * abs(lattice[i]):
+                    column[j] = 1.0
+                    used[j] = True
+                    fixed[j] = 0.0
+            columns.append(column)
+            start.append(lattice[i])
+    return fixed, np.array(columns).T.reshape(6, -1), np.array(start)
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """One refined phase.
+
+    Parameters
+    ----------
+    name, formula, space_group, card : str
+        From the reference.
+    lattice, lattice_error : ndarray, shape (6,)
+        Refined a, b, c (angstrom), alpha, beta, gamma (degrees) and standard errors (NaN when not estimable;
+        0 for parameters fixed by symmetry).
+    volume_a3 : float
+        Refined cell volume in cubic angstrom.
+    scale, scale_error : float
+        Scale factor S_p multiplying the per-cell intensities, and its standard error.
+    weight_fraction, weight_fraction_error : float
+        Hill-Howard weight fraction (0-1) and its standard error from the scale covariance.
+    fwhm_w_deg2, fwhm_u_deg2 : float
+        Width parameters (FWHM^2 = W + U tan^2 θ, deg^2).
+    peak_two_theta_deg : ndarray
+        K-alpha1 reflection positions of the refined cell inside the pattern range (zero shift included).
+    hkl : ndarray of int, shape (m, 3)
+        Their Miller indices.
+    peak_intensity : ndarray
+        Their scaled integrated intensities (counts x degrees).
+    """
+
+    name: str
+    formula: str
+    space_group: str
+    card: str
+    lattice: np.ndarray
+    lattice_error: np.ndarray
+    volume_a3: float
+    scale: float
+    scale_error: float
+    weight_fraction: float
+    weight_fraction_error: float
+    fwhm_w_deg2: float
+    fwhm_u_deg2: float
+    peak_two_theta_deg: np.ndarray
+    hkl: np.ndarray
+    peak_intensity: np.ndarray
+
+    def fwhm_deg(self, two_theta_deg):
+        """Refined FWHM in degrees at the given angles."""
+        t = np.tan(np.radians(np.asarray(two_theta_deg)) / 2)
+        return np.sqrt(self.fwhm_w_deg2 + self.fwhm_u_deg2 * t * t)
+
+    def summary(self) -> dict:
+        out = {"name": self.name, "formula": self.formula, "space_group": self.space_group, "card": self.card}
+        for key, value, error in zip(_LATTICE_NAMES, self.lattice, self.lattice_error):
+            out[key] = float(value)
+            out[key.replace("_angstrom", "_error_angstrom").replace("_deg", "_error_deg")] = float(error)
+        out.update({"volume_a3": self.volume_a3, "weight_fraction_pct": 100 * self.weight_fraction,
+                    "weight_fraction_error_pct": 100 * self.weight_fraction_error})
+        return out
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """Result of :func:`refine_phases`.
+
+    Parameters
+    ----------
+    two_theta_deg, observed, calculated, background : ndarray, shape (n,)
+        The fitted pattern, the model and its background part.
+    phase_curves : tuple of ndarray
+        Each phase's contribution (without background).
+    phases : tuple of PhaseResult
+        Refined phases, in the order given.
+    zero_shift_deg, zero_shift_error_deg : float
+        Refined zero shift (observed = true + zero) and its standard error.
+    eta : float
+        Lorentzian fraction of the pseudo-Voigt.
+    rwp, rexp : float
+        Weighted-profile and expected R factors (fractions, not percent).
+    success : bool
+        Whether the optimiser converged.
+    message : str
+        The optimiser's message.
+    wavelength_angstrom : float
+        Primary wavelength used.
+    """
+
+    two_theta_deg: np.ndarray
+    observed: np.ndarray
+    calculated: np.ndarray
+    background: np.ndarray
+    phase_curves: tuple
+    phases: tuple
+    zero_shift_deg: float
+    zero_shift_error_deg: float
+    eta: float
+    rwp: float
+    rexp: float
+    success: bool
+    message: str
+    wavelength_angstrom: float
+    errors_estimated: bool = True
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def gof(self) -> float:
+        """Goodness of fit (Rwp / Rexp)^2."""
+        return (self.rwp / self.rexp) ** 2 if self.rexp > 0 else float("nan")
+
+    def phase(self, name_or_formula: str) -> PhaseResult:
+        """The phase with this name or reduced formula."""
+        for phase in self.phases:
+            if name_or_formula in (phase.name, phase.formula):
+                return phase
+        raise KeyError(f"no phase {name_or_formula!r}; refined: {[p.name for p in self.phases]}")
+
+    def summary(self) -> dict:
+        """Flat, JSON-safe key numbers: R factors, zero shift and per phase wt% and cell."""
+        out = {"rwp_pct": 100 * self.rwp, "rexp_pct": 100 * self.rexp, "gof": self.gof,
+               "zero_shift_deg": self.zero_shift_deg, "zero_shift_error_deg": self.zero_shift_error_deg,
+               "eta": self.eta, "n_phases": len(self.phases), "success": self.success}
+        for phase in self.phases:
+            tag = phase.formula if sum(p.formula == phase.formula for p in self.phases) == 1 else phase.name
+            out[f"wfrac_{tag}_pct"] = 100 * phase.weight_fraction
+            out[f"wfrac_{tag}_error_pct"] = 100 * phase.weight_fraction_error
+            for key, value in zip(_LATTICE_NAMES, phase.lattice):
+                if key.endswith("_angstrom") or (abs(value - 90) > 1e-6 and abs(value - 120) > 1e-6):
+                    out[f"{key.split('_')[0]}_{tag}_{key.split('_')[1]}"] = float(value)
+        return out
+
+    def plot(self, ax=None, *, title: str | None = None):
+        """Publication-style Rietveld plot: observed points, calculated line,
+        difference curve below, and one row of reflection ticks per phase.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7.5, 4.5))
+        x, yo, yc = self.two_theta_deg, self.observed, self.calculated
+        top = float(np.max(yo))
+        diff = yo - yc
+        span = max(top - float(np.min(yc)), 1.0)
+        ax.plot(x, yo, "o", ms=2.0, mfc="none", mec="k", mew=0.5, label="observed")
+        ax.plot(x, yc, "-", color="C3", lw=0.9, label="calculated")
+        ax.plot(x, self.background, "-", color="0.6", lw=0.7, label="background")
+        n = len(self.phases)
+        tick_height = 0.05 * span
+        base = float(np.min(yc)) - 0.04 * span
+        for i, phase in enumerate(self.phases):
+            y0 = base - (i + 1) * 1.3 * tick_height
+            ax.vlines(phase.peak_two_theta_deg, y0, y0 + tick_height, color=_TICK_COLORS[i % len(_TICK_COLORS)], lw=0.8,
+                      label=f"{phase.formula} {phase.space_group}: {100 * phase.weight_fraction:.1f} wt%")
+        offset = base - (n + 1) * 1.3 * tick_height - max(diff.max(), 0) - 0.02 * span
+        ax.plot(x, diff + offset, "-", color="C0", lw=0.7, label="difference")
+        ax.axhline(offset, color="0.8", lw=0.5)
+        ax.set_xlim(x[0], x[-1])
+        ax.set_xlabel(r"2$\theta$ (deg)")
+        ax.set_ylabel("intensity (counts)")
+        ax.set_yticks([])
+        ax.legend(fontsize=7, loc="upper right", frameon=False)
+        ax.set_title(title or f"Rwp = {100 * self.rwp:.2f} %, λ = {self.wavelength_angstrom:.4f} Å", fontsize=9)
+        return ax
+
+
+def _bounded_normal_solve(gram, rhs, n_nonneg):
+    """Least squares from the normal equations with the first ``n_nonneg`` coefficients >= 0.
+
+    Active-set method of Lawson & Hanson (Solving Least Squares Problems, SIAM 1995, ch. 23)
+    on the small Gram matrix: columns whose coefficient goes negative are clamped to zero and
+    released again when the gradient says they would help.
+    """
+    k = rhs.size
+    free = np.ones(k, bool)
+    coef = np.zeros(k)
+    ridge = 1e-12 * np.trace(gram) / max(k, 1)
+    for _ in range(3 * k + 3):
+        idx = np.flatnonzero(free)
+        sub = gram[np.ix_(idx, idx)] + ridge * np.eye(idx.size)
+        coef = np.zeros(k)
+        coef[idx] = np.linalg.solve(sub, rhs[idx])
+        negative = [i for i in idx if i < n_nonneg and coef[i] < 0]
+        if negative:
+            free[min(negative, key=lambda i: coef[i])] = False
+            continue
+        gradient = rhs - gram @ coef
+        release = [i for i in range(n_nonneg) if not free[i] and gradient[i] > 1e-12 * abs(rhs[i]) + 1e-300]
+        if not release:
+            break
+        free[max(release, key=lambda i: gradient[i])] = True
+    return coef
+
+
+class _Model:
+    """Everything needed to evaluate the pattern for a parameter vector."""
+
+    def __init__(self, pattern, references, background, n_background, sigma):
+        self.x = pattern.two_theta_deg
+        self.y = pattern.intensity.astype(float)
+        self.sigma = sigma
+        self.wavelength = pattern.wavelength_angstrom
+        self.ratio = pattern.kalpha2_ratio
+        self.wavelength2 = pattern.wavelength2_angstrom
+        self.background = background
+        self.refs = references
+        self._cache: dict[int, tuple] = {}
+        # reflections weaker than 1e-3 of the strongest are below any counting noise; skip them
+        self.strong = [ref.intensity >= 1e-3 * ref.intensity.max() if ref.intensity.size else
+                       np.zeros(0, bool) for ref in references]
+        t = 2 * (self.x - self.x[0]) / (self.x[-1] - self.x[0]) - 1
+        self.cheb = np.stack([chebyshev.chebval(t, np.eye(n_background)[k]) for k in range(n_background)], axis=1) \
+            if n_background else np.zeros((self.x.size, 0))
+        self.ties = [lattice_constraints(ref.lattice) for ref in references]
+        # parameter layout: [zero, eta, per phase (lattice free..., W, U)]
+        self.slices, start = [], 2
+        for fixed, tie, s in self.ties:
+            self.slices.append(slice(start, start + tie.shape[1]))
+            start += tie.shape[1] + 2
+        self.n_params = start
+
+    def lattice(self, q, p):
+        fixed, tie, _ = self.ties[p]
+        return fixed + tie @ q[self.slices[p]]
+
+    def widths(self, q, p):
+        end = self.slices[p].stop
+        return q[end], q[end + 1]
+
+    def sticks(self, q, p):
+        """Positions (K-alpha1 then K-alpha2), areas and FWHM of phase p."""
+        ref = self.refs[p]
+        strong = self.strong[p]
+        d = d_spacing_angstrom(ref.hkl[strong], self.lattice(q, p))
+        s1 = self.wavelength / (2 * d)
+        ok = s1 < 1
+        d, inten, s1 = d[ok], ref.intensity[strong][ok], s1[ok]
+        pos = [np.degrees(2 * np.arcsin(s1)) + q[0]]
+        areas = [inten]
+        if self.ratio > 0:
+            s2 = self.wavelength2 / (2 * d)
+            ok2 = s2 < 1
+            pos.append(np.degrees(2 * np.arcsin(s2[ok2])) + q[0])
+            areas.append(self.ratio * inten[ok2])
+        pos = np.concatenate(pos)
+        w, u = self.widths(q, p)
+        t = np.tan(np.radians(pos) / 2)
+        fwhm = np.sqrt(np.maximum(w + u * t * t, 1e-6))
+        return pos, np.concatenate(areas), fwhm
+
+    def phase_key(self, q, p, broaden):
+        sl = self.slices[p]
+        return (float(q[0]), float(q[1]), broaden) + tuple(q[sl.start:sl.stop + 2].tolist())
+
+    def curves(self, q, *, broaden=1.0):
+        """Rendered unit-scale curve of every phase; a phase is re-rendered only when its parameters changed."""
+        cols = []
+        for p in range(len(self.refs)):
+            key = self.phase_key(q, p, broaden)
+            cached = self._cache.get(p)
+            if cached is None or cached[0] != key:
+                pos, areas, fwhm = self.sticks(q, p)
+                cached = (key, render_sticks(self.x, pos, areas, fwhm * broaden, float(np.clip(q[1], 0, 1))))
+                self._cache[p] = cached
+            cols.append(cached[1])
+        return np.stack(cols, axis=1)
+
+    def solve(self, curves):
+        """Linear scales (>= 0) and background coefficients; returns (coef, weighted residual, a_n, norms)."""
+        a = np.concatenate([curves, self.cheb], axis=1) / self.sigma[:, None]
+        b = (self.y - self.background) / self.sigma
+        norms = np.linalg.norm(a, axis=0)
+        norms[norms == 0] = 1.0
+        an = a / norms
+        coef = _bounded_normal_solve(an.T @ an, an.T @ b, curves.shape[1]) / norms
+        return coef, b - a @ coef, an, norms
+
+    def residual(self, q, broaden=1.0):
+        return self.solve(self.curves(q, broaden=broaden))[1]
+
+
+def _grid_search(model: _Model, q: np.ndarray, p: int, *, zero_grid, strain_grid, broaden):
+    """Matched-filter search of isotropic strain (and zero shift) for phase p, others fixed."""
+    net = (model.y - model.background) / model.sigma
+    others = [i for i in range(len(model.refs)) if i != p]
+    if others:
+        curves = model.curves(q, broaden=broaden)
+        coef, _, _, _ = model.solve(curves)
+        net = net - (curves[:, others] @ coef[others]) / model.sigma
+    tie = model.ties[p][1]
+    base = q[model.slices[p]].copy()
+    is_length = tie[:3].any(axis=0)
+    best, best_q = -np.inf, q
+    for zero in zero_grid:
+        for strain in strain_grid:
+            trial = q.copy()
+            trial[0] = zero
+            trial[model.slices[p]] = base * np.where(is_length, 1 + strain, 1.0)
+            pos, areas, fwhm = model.sticks(trial, p)
+            m = render_sticks(model.x, pos, areas, fwhm * broaden, 0.5) / model.sigma
+            norm = np.linalg.norm(m)
+            score = (m @ net) / norm if norm > 0 else -np.inf
+            if score > best:
+                best, best_q = score, trial
+    return best_q
+
+
+def _coordinate_search(model: _Model, q, p, *, rel_grid, broaden):
+    """Matched-filter search of each free cell parameter of phase p in turn; two free lengths
+    (tetragonal, hexagonal) are searched jointly, so that nearly equal a and c cannot swap roles."""
+    net = (model.y - model.background) / model.sigma
+    others = [i for i in range(len(model.refs)) if i != p]
+    if others:
+        curves = model.curves(q, broaden=broaden)
+        coef, _, _, _ = model.solve(curves)
+        net = net - (curves[:, others] @ coef[others]) / model.sigma
+
+    def score(trial):
+        pos, areas, fwhm = model.sticks(trial, p)
+        m = render_sticks(model.x, pos, areas, fwhm * broaden, 0.5) / model.sigma
+        norm = np.linalg.norm(m)
+        return (m @ net) / norm if norm > 0 else -np.inf
+
+    q = q.copy()
+    sl = model.slices[p]
+    tie = model.ties[p][1]
+    lengths = [sl.start + k for k in range(sl.stop - sl.start) if tie[:3, k].any()]
+    if len(lengths) == 2 and sl.stop - sl.start == 2:
+        base = q[lengths].copy()
+        best, best_q = -np.inf, q
+        coarse = rel_grid[::2]  # the joint grid at twice the step; the least squares polish it
+        for r1 in coarse:
+            for r2 in coarse:
+                trial = q.copy()
+                trial[lengths] = base * (1 + np.array([r1, r2]))
+                s = score(trial)
+                if s > best:
+                    best, best_q = s, trial
+        return best_q
+    for k in range(sl.start, sl.stop):
+        base = q[k]
+        scores = []
+        for rel in rel_grid:
+            trial = q.copy()
+            trial[k] = base * (1 + rel)
+            scores.append(score(trial))
+        q[k] = base * (1 + rel_grid[int(np.argmax(scores))])
+    return q
+
+
+def _single_thread_blas():
+    """Limit BLAS to one thread: the small dense problems here run far slower when threads contend."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's usual stacks
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+def refine_phases(pattern: Pattern, references, *, background=None, n_background: int = 4,
+                  initial_fwhm_deg: float | None = None, fwhm_deg_per_phase=None, search_lattice: bool = True,
+                  max_strain: float = 0.012, max_zero_shift_deg: float = 0.25, max_nfev: int = 60,
+                  initial_lattices=None, initial_zero_shift_deg: float = 0.0) -> Refinement:
+    """Refine scale, lattice parameters, zero shift and widths of known phases against a pattern.
+
+    Parameters
+    ----------
+    pattern : Pattern
+        Observed pattern (counts); its K-alpha2 ratio and wavelengths are used.
+    references : sequence of ReferencePattern
+        The phases, with sticks computed for ``pattern.wavelength_angstrom`` over at least the pattern range.
+    background : ndarray, shape (n,), optional
+        Fixed background; SNIP (:func:`xrd.processing.snip_background`) by default. A Chebyshev
+        polynomial of ``n_background`` terms is refined on top of it.
+    n_background : int
+        Number of refined Chebyshev background terms (0 to 12).
+    initial_fwhm_deg : float, optional
+        Starting FWHM in degrees of every phase (default 0.1).
+    fwhm_deg_per_phase : sequence of float, optional
+        Starting FWHM of each phase, overriding ``initial_fwhm_deg``.
+    search_lattice : bool
+        Run the coarse strain / zero-shift search before the least squares (needed when
+        the cell may differ from the reference by more than about a peak width).
+    max_strain : float
+        Half-range of the coarse search of lattice strain (fraction).
+    max_zero_shift_deg : float
+        Half-range of the coarse zero-shift search, degrees.
+    max_nfev : int
+        Maximum function evaluations of each least-squares stage.
+    initial_lattices : sequence of (array of 6 or None), optional
+        Starting cells (a, b, c in angstrom, angles in degrees) per phase, e.g. from a previous refinement.
+    initial_zero_shift_deg : float
+        Starting zero shift in degrees.
+
+    Returns
+    -------
+    Refinement
+
+    Raises
+    ------
+    ValueError
+        No references, or a reference computed for another wavelength.
+    FitError
+        The least squares could not be carried out.
+    """
+    with _single_thread_blas():
+        return _refine(pattern, references, background=background, n_background=n_background,
+                       initial_fwhm_deg=initial_fwhm_deg, fwhm_deg_per_phase=fwhm_deg_per_phase,
+                       search_lattice=search_lattice, max_strain=max_strain, max_zero_shift_deg=max_zero_shift_deg,
+                       max_nfev=max_nfev, initial_lattices=initial_lattices,
+                       initial_zero_shift_deg=initial_zero_shift_deg)
+
+
+def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, fwhm_deg_per_phase, search_lattice,
+            max_strain, max_zero_shift_deg, max_nfev, initial_lattices, initial_zero_shift_deg):
+    references = list(references)
+    if not references:
+        raise ValueError("references is empty; give at least one ReferencePattern")
+    for ref in references:
+        if not isinstance(ref, ReferencePattern):
+            raise TypeError(f"references must be ReferencePattern objects, got {type(ref).__name__}")
+        if abs(ref.wavelength_angstrom - pattern.wavelength_angstrom) > 1e-4:
+            raise ValueError(f"reference {ref.name} was computed for {ref.wavelength_angstrom} A but the pattern "
+                             f"has {pattern.wavelength_angstrom} A")
+    if not 0 <= n_background <= 12:
+        raise ValueError(f"n_background={n_background!r} must be between 0 and 12")
+    x = pattern.two_theta_deg
+    y = pattern.intensity.astype(float)
+    sigma = pattern.sigma if pattern.sigma is not None else np.sqrt(np.maximum(y, 1.0))
+    sigma = np.where(np.isfinite(sigma) & (sigma > 0), sigma, np.sqrt(np.maximum(y, 1.0)))
+    fwhm0 = [initial_fwhm_deg or 0.1] * len(references) if fwhm_deg_per_phase is None else list(fwhm_deg_per_phase)
+    if background is None:
+        half = round(max(1.5, 6 * max(fwhm0)) / pattern.step_deg)
+        background = snip_background(y, half_width_points=max(half, 5))
+    model = _Model(pattern, references, np.asarray(background, dtype=float), n_background, sigma)
+    q = np.zeros(model.n_params)
+    q[0] = initial_zero_shift_deg
+    q[1] = 0.5
+    lower = np.full(model.n_params, -np.inf)
+    upper = np.full(model.n_params, np.inf)
+    lower[0], upper[0] = -1.0, 1.0
+    lower[1], upper[1] = 0.0, 1.0
+    for p, (fixed, tie, start) in enumerate(model.ties):
+        sl = model.slices[p]
+        q[sl] = start
+        if initial_lattices is not None and initial_lattices[p] is not None:
+            q[sl] = np.linalg.lstsq(tie, np.asarray(initial_lattices[p], dtype=float) - fixed, rcond=None)[0]
+        lower[sl] = start * (1 - 3 * max_strain)
+        upper[sl] = start * (1 + 3 * max_strain)
+        q[sl.stop], q[sl.stop + 1] = fwhm0[p] ** 2, 0.0
+        lower[sl.stop], upper[sl.stop] = 1e-5, 9.0
+        lower[sl.stop + 1], upper[sl.stop + 1] = 0.0, 9.0
+    step = max(pattern.step_deg, 0.01)
+    if search_lattice:
+        strain_grid = np.arange(-max_strain, max_strain + 1e-12, 0.0005)
+        zero_grid = q[0] + np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, max(0.025, step))
+        for p in range(len(references)):
+            q = _grid_search(model, q, p, zero_grid=zero_grid if p == 0 else [q[0]], strain_grid=strain_grid,
+                             broaden=1.5)
+            half = min(0.006, max_strain)
+            q = _coordinate_search(model, q, p, rel_grid=np.arange(-half, half + 1e-9, 0.0005), broaden=1.5)
+    scale = np.ones(model.n_params)
+    scale[0], scale[1] = 0.01, 0.1
+    for p, sl in enumerate(model.slices):
+        scale[sl] = 1e-3 * np.abs(q[sl])
+        scale[sl.stop] = max(q[sl.stop], 1e-3)
+        scale[sl.stop + 1] = 1e-3
+    q = np.clip(q, lower + 1e-12, upper - 1e-12)
+    try:
+        stage1_mask = np.ones(model.n_params, bool)
+        stage1_mask[1] = False
+        for sl in model.slices:
+            stage1_mask[sl.stop:sl.stop + 2] = False
+
+        def fun1(sub):
+            trial = q.copy()
+            trial[stage1_mask] = sub
+            return model.residual(trial, broaden=1.5)
+
+        sol1 = optimize.least_squares(fun1, q[stage1_mask], bounds=(lower[stage1_mask], upper[stage1_mask]),
+                                      x_scale=scale[stage1_mask], max_nfev=max(10, max_nfev // 2),
+                                      ftol=1e-4, xtol=1e-5)
+        q[stage1_mask] = sol1.x
+        sol = optimize.least_squares(model.residual, q, bounds=(lower, upper), x_scale=scale, max_nfev=max_nfev,
+                                     ftol=1e-6, xtol=1e-7)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise FitError(f"refinement failed: {exc}") from exc
+    q = sol.x
+    curves = model.curves(q)
+    coef, resid, an, norms = model.solve(curves)
+    n_ph = len(references)
+    dof = max(x.size - model.n_params - an.shape[1], 1)
+    chi2_red = float(resid @ resid) / dof
+    errors_ok = True
+    try:
+        cov_q = np.linalg.inv(sol.jac.T @ sol.jac) * chi2_red
+        err_q = np.sqrt(np.clip(np.diag(cov_q), 0, None))
+    except np.linalg.LinAlgError:
+        err_q = np.full(q.size, np.nan)
+        errors_ok = False
+    try:
+        cov_lin = np.linalg.inv(an.T @ an) * chi2_red / np.outer(norms, norms)
+    except np.linalg.LinAlgError:
+        cov_lin = np.full((an.shape[1], an.shape[1]), np.nan)
+        errors_ok = False
+    scales = coef[:n_ph]
+    lattices = [model.lattice(q, p) for p in range(n_ph)]
+    volumes = np.array([_volume(lat) for lat in lattices])
+    mass = np.array([ref.cell_mass_amu for ref in references])
+    zmv = mass * volumes
+    total = float(scales @ zmv)
+    wfrac = scales * zmv / total if total > 0 else np.full(n_ph, np.nan)
+    # gradient of W_p with respect to the scales, for error propagation
+    wfrac_err = np.full(n_ph, np.nan)
+    if total > 0:
+        cov_s = cov_lin[:n_ph, :n_ph]
+        for p in range(n_ph):
+            grad = -scales[p] * zmv[p] * zmv / total ** 2
+            grad[p] += zmv[p] / total
+            wfrac_err[p] = float(np.sqrt(max(grad @ cov_s @ grad, 0.0)))
+    background_total = model.background + model.cheb @ coef[n_ph:]
+    phases = []
+    for p, ref in enumerate(references):
+        fixed, tie, _ = model.ties[p]
+        lat_err = np.abs(tie) @ err_q[model.slices[p]] if errors_ok else np.where(tie.sum(axis=1) > 0, np.nan, 0.0)
+        d = d_spacing_angstrom(ref.hkl, lattices[p])
+        s1 = pattern.wavelength_angstrom / (2 * d)
+        ok = s1 < 1
+        pos = np.degrees(2 * np.arcsin(s1[ok])) + q[0]
+        inside = (pos >= x[0]) & (pos <= x[-1])
+        w, u = model.widths(q, p)
+        phases.append(PhaseResult(
+            ref.name, ref.formula, ref.space_group, ref.card, lattices[p], lat_err, float(volumes[p]),
+            float(scales[p]), float(np.sqrt(max(cov_lin[p, p], 0))), float(wfrac[p]), float(wfrac_err[p]),
+            float(w), float(u), pos[inside], ref.hkl[ok][inside], scales[p] * ref.intensity[ok][inside]))
+    calculated = background_total + curves @ scales
+    weighted_obs = y / sigma
+    rwp = float(np.sqrt((resid @ resid) / (weighted_obs @ weighted_obs)))
+    rexp = float(np.sqrt(dof / (weighted_obs @ weighted_obs)))
+    return Refinement(
+        x, y, calculated, background_total, tuple(curves[:, p] * scales[p] for p in range(n_ph)), tuple(phases),
+        float(q[0]), float(err_q[0]), float(q[1]), rwp, rexp, bool(sol.success), str(sol.message),
+        pattern.wavelength_angstrom, errors_ok,
+        {"n_background": n_background, "kalpha2_ratio": pattern.kalpha2_ratio, "search_lattice": search_lattice})
+
+
+def _volume(lattice) -> float:
+    a, b, c = lattice[:3]
+    ca, cb, cg = np.cos(np.radians(lattice[3:6]))
+    return float(a * b * c * np.sqrt(max(1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg, 0.0)))
