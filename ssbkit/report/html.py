@@ -103,7 +103,9 @@ def write_report(results: StudyResults, out) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     study = results.study
-    comparisons = results.compare()
+    comparisons: dict[tuple, list] = {}
+    for series, section in results.compare():
+        comparisons.setdefault(series, []).append(section)
     key_numbers = _key_number_tables(results)
     page_of = page_names(s.id for s in study.samples)
     env = _environment()
@@ -130,7 +132,7 @@ def write_report(results: StudyResults, out) -> Path:
     if comparisons or key_numbers:
         (out / "comparison.html").write_text(
             env.get_template("comparison.html").render(
-                title="Comparison of samples", comparisons=comparisons, key_numbers=key_numbers, **common
+                title="Comparison of samples", comparisons=list(comparisons.items()), key_numbers=key_numbers, **common
             ),
             encoding="utf-8",
         )
