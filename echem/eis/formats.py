@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RawTable:
     """What a parser found, before the common checks."""
 
