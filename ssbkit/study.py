@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["TECHNIQUES", "FileRecord", "Measurement", "Study", "file_record"]
+__all__ = ["TECHNIQUES", "FileRecord", "Measurement", "Study", "file_record", "fill_parameters"]
 
 #: The techniques a measurement can name.
 TECHNIQUES = ("eis", "cycling", "iv", "xrd", "xas", "eels", "dpc")
@@ -65,6 +65,37 @@ def file_record(path: Path) -> FileRecord:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return FileRecord(path=path, sha256=digest.hexdigest(), size_bytes=path.stat().st_size)
+
+
+def fill_parameters(sample: Sample, parameters: Mapping[str, Any]) -> dict:
+    """A measurement's parameters with gaps filled from its sample's metadata.
+
+    Fills ``thickness_cm`` and ``area_cm2`` (from the cell) and
+    ``active_mass_mg`` (from the cathode) when ``parameters`` does not give
+    them; the measurement's own values always win. This is how the study
+    layer unpacks the sample model into the plain arguments of a technique.
+
+    Parameters
+    ----------
+    sample : Sample
+        The measured sample.
+    parameters : Mapping
+        The manifest's ``[measurements.parameters]`` table.
+
+    Returns
+    -------
+    dict
+    """
+    filled: dict[str, Any] = {}
+    if sample.cell is not None:
+        if sample.cell.thickness_cm is not None:
+            filled["thickness_cm"] = sample.cell.thickness_cm
+        if sample.cell.electrode_area_cm2 is not None:
+            filled["area_cm2"] = sample.cell.electrode_area_cm2
+    if sample.cathode is not None and sample.cathode.active_mass_mg is not None:
+        filled["active_mass_mg"] = sample.cathode.active_mass_mg
+    filled.update(parameters)
+    return filled
 
 
 @dataclass(frozen=True)
@@ -322,20 +353,5 @@ class Study:
         return f"<h3>{self.name}</h3><p>{len(self.samples)} samples</p>" + table.to_html(index=False)
 
     def measurement_parameters(self, measurement: Measurement) -> dict:
-        """The measurement's parameters, with gaps filled from its sample's metadata.
-
-        Fills ``thickness_cm`` and ``area_cm2`` (from the cell),
-        ``active_mass_mg`` (from the cathode) when the manifest did not give
-        them; manifest values always win.
-        """
-        sample = self.sample(measurement.sample_id)
-        filled: dict[str, Any] = {}
-        if sample.cell is not None:
-            if sample.cell.thickness_cm is not None:
-                filled["thickness_cm"] = sample.cell.thickness_cm
-            if sample.cell.electrode_area_cm2 is not None:
-                filled["area_cm2"] = sample.cell.electrode_area_cm2
-        if sample.cathode is not None and sample.cathode.active_mass_mg is not None:
-            filled["active_mass_mg"] = sample.cathode.active_mass_mg
-        filled.update(measurement.parameters)
-        return filled
+        """The measurement's parameters, with gaps filled from its sample (:func:`fill_parameters`)."""
+        return fill_parameters(self.sample(measurement.sample_id), measurement.parameters)

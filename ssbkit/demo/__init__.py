@@ -14,7 +14,7 @@ import tomli_w
 
 from ssbkit.demo.samples import COATING_SERIES, DEMO_SAMPLES
 
-__all__ = ["write_demo_study", "COATING_SERIES", "DEMO_SAMPLES", "MANIFEST_NAME"]
+__all__ = ["write_demo_study", "demo_section_input", "COATING_SERIES", "DEMO_SAMPLES", "MANIFEST_NAME"]
 
 MANIFEST_NAME = "study.toml"
 
@@ -61,3 +61,39 @@ def write_demo_study(directory, *, seed: int = 0) -> Path:
     path = directory / MANIFEST_NAME
     path.write_text(tomli_w.dumps(manifest), encoding="utf-8")
     return path
+
+
+def demo_section_input(directory, table: dict, figure_dir):
+    """The report's input for one generated measurement, without writing a manifest.
+
+    This is what the study layer would hand the technique's section builder
+    for ``table`` (one of a generator's returned manifest tables), so that a
+    technique's demo data can be analysed on its own.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The folder the generator wrote into.
+    table : dict
+        One manifest measurement table returned by a generator.
+    figure_dir : str or Path
+        Where the section writes its figures.
+
+    Returns
+    -------
+    ssbkit.report.registry.SectionInput
+    """
+    from ssbkit.report.registry import SectionInput, figure_prefix
+    from ssbkit.study import fill_parameters
+
+    directory = Path(directory)
+    sample = next(s for s in DEMO_SAMPLES if s.id == table["sample"])
+    files = table["file"] if isinstance(table["file"], list) else [table["file"]]
+    return SectionInput(
+        files=tuple(directory / name for name in files),
+        parameters=fill_parameters(sample, table.get("parameters", {})),
+        sample=sample,
+        label=table["label"],
+        figure_dir=Path(figure_dir),
+        figure_prefix=figure_prefix(table["label"]),
+    )

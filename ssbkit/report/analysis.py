@@ -19,6 +19,7 @@ from ssbkit.report.registry import (
     Section,
     SectionInput,
     comparison_builder,
+    figure_prefix,
     section_builder,
 )
 from ssbkit.sample import Sample
@@ -41,10 +42,6 @@ class MeasurementResult:
         return self.section.error is not None
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
-
-
 def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path) -> Section:
     builder = section_builder(measurement.technique)
     if builder is None:
@@ -59,7 +56,7 @@ def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path) -> Se
         sample=study.sample(measurement.sample_id),
         label=measurement.label,
         figure_dir=figure_dir,
-        figure_prefix=_slug(measurement.label) + "-",
+        figure_prefix=figure_prefix(measurement.label),
     )
     try:
         return builder(inp)
@@ -126,7 +123,7 @@ class StudyResults:
                 ]
                 if not items:
                     continue
-                prefix = _slug(f"compare-{name}-{ids[0]}") + "-"
+                prefix = figure_prefix(f"compare-{name}-{ids[0]}")
                 try:
                     section = builder(items, self.figure_dir, prefix)
                 except Exception as exc:  # a failed comparison is shown, not fatal

@@ -26,6 +26,7 @@ __all__ = [
     "registered_techniques",
     "register_comparison",
     "comparison_builder",
+    "figure_prefix",
 ]
 
 
@@ -151,6 +152,11 @@ class Section:
     summary: dict = field(default_factory=dict)
     result: Any = None
     error: str | None = None
+
+
+def figure_prefix(label: str) -> str:
+    """A file-name-safe prefix for the figures of the measurement ``label``."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label) + "-"
 
 
 SectionBuilder = Callable[[SectionInput], Section]

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from ssbkit.demo.generators import cycling as generator
+from ssbkit.demo import demo_section_input
 from ssbkit.demo.samples import DEMO_SAMPLES
-from ssbkit.report.registry import SectionInput, comparison_builder, section_builder
+from ssbkit.report.registry import comparison_builder, section_builder
 from ssbkit.report.sections import cycling as cycling_section
 from ssbkit.report.sections import iv as iv_section
 
@@ -24,14 +25,7 @@ def built(tmp_path_factory):
     measurements = generator.generate(root, seed=7)
     sections = []
     for m in measurements:
-        inp = SectionInput(
-            files=(root / m["file"],),
-            parameters=m["parameters"],
-            sample=SAMPLES[m["sample"]],
-            label=m["label"],
-            figure_dir=figures,
-            figure_prefix=m["label"].replace(" ", "_") + "_",
-        )
+        inp = demo_section_input(root, m, figures)
         sections.append((m, BUILDERS[m["technique"]].build(inp)))
     return measurements, sections, figures
 

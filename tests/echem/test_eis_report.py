@@ -11,6 +11,7 @@ import json
 import pytest
 
 from ssbkit.demo.generators import eis as generator
+from ssbkit.demo import demo_section_input
 from ssbkit.demo.samples import DEMO_SAMPLES
 from ssbkit.errors import MetadataError
 from ssbkit.report.registry import (
@@ -23,10 +24,8 @@ from ssbkit.report.registry import (
 
 def _inputs(directory, measurements):
     for m in measurements:
-        files = m["file"] if isinstance(m["file"], list) else [m["file"]]
-        sample = next(s for s in DEMO_SAMPLES if s.id == m["sample"])
-        yield sample, SectionInput(tuple(directory / f for f in files), m["parameters"], sample,
-                                   m["label"], directory, f"{len(files)}_")
+        inp = demo_section_input(directory, m, directory)
+        yield inp.sample, inp
 
 
 @pytest.fixture(scope="module")

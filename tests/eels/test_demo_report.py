@@ -8,8 +8,9 @@ import pytest
 import eels
 from eels.synthetic import low_loss_spectrum
 from ssbkit.demo.generators import eels as demo_eels
+from ssbkit.demo import demo_section_input
 from ssbkit.demo.samples import DEMO_SAMPLES
-from ssbkit.report.registry import SectionInput, comparison_builder, section_builder
+from ssbkit.report.registry import comparison_builder, section_builder
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +20,7 @@ def demo(tmp_path_factory):
 
 
 def _build(directory, measurement, figure_dir):
-    samples = {s.id: s for s in DEMO_SAMPLES}
-    files = measurement["file"] if isinstance(measurement["file"], list) else [measurement["file"]]
-    inp = SectionInput(
-        files=tuple(directory / f for f in files),
-        parameters=measurement["parameters"],
-        sample=samples[measurement["sample"]],
-        label=measurement["label"],
-        figure_dir=figure_dir,
-        figure_prefix=measurement["label"].replace(" ", "_") + "_",
-    )
-    return section_builder("eels")(inp)
+    return section_builder("eels")(demo_section_input(directory, measurement, figure_dir))
 
 
 def test_generate_is_deterministic(demo, tmp_path):

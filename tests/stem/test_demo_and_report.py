@@ -13,22 +13,19 @@ import pytest
 
 import stem
 from ssbkit.demo.generators import dpc as generator
-from ssbkit.demo.samples import DEMO_SAMPLES
-from ssbkit.report.registry import SectionInput, comparison_builder, section_builder
+from ssbkit.demo import demo_section_input
+from ssbkit.report.registry import comparison_builder, section_builder
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     directory = tmp_path_factory.mktemp("demo")
     tables = generator.generate(directory, seed=0)
-    samples = {s.id: s for s in DEMO_SAMPLES}
     build = section_builder("dpc")
     items = []
     for table in tables:
-        inp = SectionInput(files=tuple(directory / f for f in table["file"]), parameters=table["parameters"],
-                           sample=samples[table["sample"]], label=table["label"], figure_dir=directory,
-                           figure_prefix=table["sample"] + "_")
-        items.append((samples[table["sample"]], build(inp), table))
+        inp = demo_section_input(directory, table, directory)
+        items.append((inp.sample, build(inp), table))
     return directory, items
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ssbkit.demo.generators import xas as demo_xas
+from ssbkit.demo import demo_section_input
 from ssbkit.demo.samples import DEMO_SAMPLES
 from ssbkit.report.registry import SectionInput, comparison_builder, registered_techniques, section_builder
 
@@ -15,14 +16,11 @@ from ssbkit.report.registry import SectionInput, comparison_builder, registered_
 def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("xas_demo")
     measurements = demo_xas.generate(folder, seed=3)
-    samples = {s.id: s for s in DEMO_SAMPLES}
     builder = section_builder("xas")
     sections = []
-    for index, m in enumerate(measurements):
-        inp = SectionInput(files=tuple(folder / f for f in m["file"]), parameters=m["parameters"],
-                           sample=samples[m["sample"]], label=m["label"], figure_dir=folder,
-                           figure_prefix=f"m{index}_")
-        sections.append((m, samples[m["sample"]], builder(inp)))
+    for m in measurements:
+        inp = demo_section_input(folder, m, folder)
+        sections.append((m, inp.sample, builder(inp)))
     return folder, measurements, sections
 
 

@@ -8,23 +8,21 @@ import json
 import pytest
 
 from ssbkit.demo.generators import xrd as demo_xrd
-from ssbkit.demo.samples import DEMO_SAMPLES
-from ssbkit.report.registry import SectionInput, comparison_builder, section_builder
+from ssbkit.demo import demo_section_input
+from ssbkit.report.registry import comparison_builder, section_builder
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo_xrd")
     measurements = demo_xrd.generate(root, seed=0)
-    samples = {s.id: s for s in DEMO_SAMPLES}
     build = section_builder("xrd")
     figures = root / "report"
     figures.mkdir()
     sections = []
-    for i, m in enumerate(measurements):
-        inp = SectionInput(files=(root / m["file"],), parameters=m["parameters"], sample=samples[m["sample"]],
-                           label=m["label"], figure_dir=figures, figure_prefix=f"m{i}_")
-        sections.append((samples[m["sample"]], build(inp), m))
+    for m in measurements:
+        inp = demo_section_input(root, m, figures)
+        sections.append((inp.sample, build(inp), m))
     return root, measurements, sections, figures
 
 
