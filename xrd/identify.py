@@ -17,11 +17,22 @@
    Rwp by at least ``min_rwp_gain`` (relative), (b) reaches ``min_weight_fraction``
    and (c) explains its own pattern: where its refined contribution is
    significant (above 3 sigma) the observed counts left by the other phases
-   cover at least ``min_explained`` of it, and (d) has reflections of its own: at
-   least ``min_distinct`` of its contribution lies where the other phases give less
-   than half as much (this rejects structures that only absorb misfits of the
-   others). Accepted phases failing (b) or (c)
-   after a later phase joins are dropped.
+   cover at least ``min_explained`` of it, both overall and where it stands alone,
+   and (d) has reflections of its own: at least ``min_distinct`` of its
+   contribution lies where the other phases give less than half as much, and
+   there it accounts for at least ``min_own_peaks`` observed peaks (this rejects
+   structures that only absorb misfits of the others, or one stray peak).
+   Accepted phases failing (b) or (c) after a later phase joins are dropped.
+3. **Texture**: right after its acceptance, and again at the end, every accepted
+   phase without one is given a March-Dollase preferred orientation along its low-index axes
+   (Dollase, J. Appl. Cryst. 19 (1986) 267, doi:10.1107/S0021889886089458) when
+   that lowers Rwp by ``min_orientation_gain``; so a textured phase's intensity
+   misfit is not taken for a further phase.
+4. **Swaps**: each accepted phase is compared with its polymorphs and with
+   isostructural candidates (e.g. rock-salt NiO vs TiO), each with its best
+   orientation; the better whole-pattern fit wins, and within ``min_orientation_gain``
+   (relative intensities then cannot decide: a texture mimics a scattering-factor
+   contrast) the candidate accounting for more of the declared ``elements``.
 """
 
 from __future__ import annotations
@@ -305,10 +316,14 @@ def _strained_lattice(ref: ReferencePattern, strain: float) -> np.ndarray:
     return lattice
 
 
-def _explained_fraction(refinement: Refinement, p: int, sigma) -> float:
+def _explained_fraction(refinement: Refinement, p: int, sigma, *, own_only: bool = False) -> float:
+    """Share of phase p's significant (> 3 sigma) contribution covered by the counts the other phases
+    leave; with ``own_only``, only where the others give less than half as much (its own reflections)."""
     own = refinement.phase_curves[p]
     rest = refinement.observed - (refinement.calculated - own)
     significant = own > 3 * sigma
+    if own_only:
+        significant &= refinement.calculated - refinement.background - own < 0.5 * own
     if not np.any(significant):
         return 0.0
     m, r = own[significant], rest[significant]
@@ -341,6 +356,23 @@ def _distinct_fraction(refinement: Refinement, p: int, sigma) -> float:
     return float(own[distinct].sum() / own[significant].sum())
 
 
+def _own_peaks(refinement: Refinement, p: int, sigma, peaks_deg, tol) -> int:
+    """Number of observed peaks that only phase p accounts for: stretches where its contribution is
+    significant (> 3 sigma) and the other phases give less than half as much, holding an observed peak."""
+    own = refinement.phase_curves[p]
+    others = refinement.calculated - refinement.background - own
+    mask = (own > 3 * sigma) & (others < 0.5 * own)
+    if not np.any(mask) or peaks_deg.size == 0:
+        return 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    x = refinement.two_theta_deg
+    count = 0
+    for start, stop in zip(edges[::2], edges[1::2]):
+        lo, hi = x[start] - tol, x[stop - 1] + tol
+        count += bool(np.any((peaks_deg >= lo) & (peaks_deg <= hi)))
+    return count
+
+
 def _matched(positions, peaks_deg, tol):
     if positions.size == 0 or peaks_deg.size == 0:
         return np.zeros(peaks_deg.size, bool)
@@ -350,9 +382,9 @@ def _matched(positions, peaks_deg, tol):
 
 def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_phases: int = 4,
                     n_screen: int = 150, min_figure_of_merit: float = 0.5, min_weight_fraction: float = 0.01,
-                    min_rwp_gain: float = 0.02, min_explained: float = 0.6, max_strain: float = 0.012,
+                    min_rwp_gain: float = 0.02, min_explained: float = 0.7, max_strain: float = 0.012,
                     min_distinct: float = 0.25, min_step_deg: float = 0.02,
-                    progress: bool = False) -> PhaseIdentification:
+                    min_orientation_gain: float = 0.02, min_own_peaks: int = 2, progress: bool = False) -> PhaseIdentification:
     """Identify the crystalline phases of a powder pattern and refine them.
 
     Parameters
@@ -386,6 +418,14 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
     min_step_deg : float
         Finer scans are summed into bins of about this step first (:func:`xrd.processing.rebin`);
         0 keeps the pattern as it is.
+    min_own_peaks : int
+        Observed peaks a new phase must account for on its own (its significant contribution there
+        at least twice that of the other phases): one unindexed peak does not make a phase.
+    min_orientation_gain : float
+        Smallest relative decrease of Rwp for a March-Dollase preferred orientation of an accepted
+        phase to be kept (tried along its low-index axes right after it is accepted); also the
+        Rwp margin within which two interchangeable candidates count as equally good, when the
+        one accounting for more of ``elements`` is preferred.
     progress : bool
         Show a progress bar while the references are simulated or loaded.
 
@@ -408,15 +448,18 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
     if elements is not None:
         allowed = {e.strip().capitalize() for e in elements}
         refs = [r for r in refs if r.elements <= allowed]
+    declared = None if elements is None else frozenset(e.strip().capitalize() for e in elements)
     with _single_thread_blas():
         return _identify(pattern, refs, failed, max_phases=max_phases, n_screen=n_screen,
                          min_figure_of_merit=min_figure_of_merit, min_weight_fraction=min_weight_fraction,
                          min_rwp_gain=min_rwp_gain, min_explained=min_explained, min_distinct=min_distinct,
-                         max_strain=max_strain, n_candidates=len(names))
+                         max_strain=max_strain, n_candidates=len(names), min_orientation_gain=min_orientation_gain,
+                         declared_elements=declared, min_own_peaks=min_own_peaks)
 
 
 def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_merit, min_weight_fraction, min_rwp_gain,
-              min_explained, min_distinct, max_strain, n_candidates):
+              min_explained, min_distinct, max_strain, n_candidates, min_orientation_gain, declared_elements,
+              min_own_peaks):
     y = pattern.intensity.astype(float)
     sigma = np.sqrt(np.maximum(y, 1.0)) if pattern.sigma is None else pattern.sigma
     background = snip_background(y, half_width_points=max(5, round(2.0 / pattern.step_deg)))
@@ -441,6 +484,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
     info: dict[int, dict] = {}
     refinement = None
     rejected: set[int] = set()
+    orient: dict[int, tuple] = {}  # candidate index -> March-Dollase axis, for phases whose fit needs one
+    oriented: set[int] = set()  # candidates whose orientation has been tried
     while len(accepted) < max_phases:
         tried = 0
         progress_made = False
@@ -462,7 +507,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                                        fwhm_deg_per_phase=fw, initial_lattices=lattices,
                                        initial_zero_shift_deg=0.0 if first else refinement.zero_shift_deg,
                                        search_lattice=True, max_strain=0.012 if first else 0.004,
-                                       max_zero_shift_deg=0.25 if first else 0.05)
+                                       max_zero_shift_deg=0.25 if first else 0.05,
+                                       preferred_orientation=[orient.get(s.index) for s in trial])
             except (FitError, ValueError, np.linalg.LinAlgError):  # a failing trial is a rejected candidate
                 rejected.add(cand.index)
                 continue
@@ -470,8 +516,11 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
             phase = result.phases[-1]
             explained = _explained_fraction(result, len(trial) - 1, sigma)
             distinct = _distinct_fraction(result, len(trial) - 1, sigma)
+            own_peaks = _own_peaks(result, len(trial) - 1, sigma, peaks.two_theta_deg, tol)
+            # its own reflections must be observed too, not only the ones it shares with the others
+            explained = min(explained, _explained_fraction(result, len(trial) - 1, sigma, own_only=True))
             if gain >= min_rwp_gain and phase.weight_fraction >= min_weight_fraction and explained >= min_explained \
-                    and distinct >= min_distinct:
+                    and distinct >= min_distinct and own_peaks >= min(min_own_peaks, len(peaks)):
                 accepted = trial
                 info[cand.index] = {"gain": gain}
                 refinement, rwp_now = result, result.rwp
@@ -482,15 +531,22 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
         if not progress_made:
             break
         accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
-                                          min_weight_fraction, min_explained)
+                                          min_weight_fraction, min_explained, orient)
         if refinement is None:
             break
+        refinement = _fit_orientation(pattern, refs, accepted, refinement, background, orient, oriented,
+                                      min_orientation_gain)
         rwp_now = refinement.rwp
     if refinement is not None:
+        # a texture too weak to show beside the missing phases may show now
+        oriented -= {s.index for s in accepted if s.index not in orient}
+        best_rwp: dict[int, float] = {}
+        refinement = _fit_orientation(pattern, refs, accepted, refinement, background, orient, oriented,
+                                      min_orientation_gain, best_rwp)
         accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info,
-                                                fwhm0)
+                                                fwhm0, orient, declared_elements, min_orientation_gain, best_rwp)
         accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
-                                          min_weight_fraction, min_explained)
+                                          min_weight_fraction, min_explained, orient)
     phases = []
     all_matched = np.zeros(len(peaks), bool)
     if refinement is not None:
@@ -513,7 +569,7 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                                tuple(ranked[:20]), n_candidates, tuple(failed), pattern)
 
 
-def _drop_weak(pattern, refs, accepted, refinement, background, sigma, min_weight_fraction, min_explained):
+def _drop_weak(pattern, refs, accepted, refinement, background, sigma, min_weight_fraction, min_explained, orient):
     """Drop accepted phases that no longer reach the weight fraction or explained fraction, and re-refine."""
     keep = [k for k in range(len(accepted))
             if refinement.phases[k].weight_fraction >= min_weight_fraction
@@ -525,16 +581,96 @@ def _drop_weak(pattern, refs, accepted, refinement, background, sigma, min_weigh
     result = refine_phases(pattern, [refs[accepted[k].index] for k in keep], background=background,
                            fwhm_deg_per_phase=[refinement.phases[k].fwhm_deg(45.0) for k in keep],
                            initial_lattices=[refinement.phases[k].lattice for k in keep],
-                           initial_zero_shift_deg=refinement.zero_shift_deg, search_lattice=False)
+                           initial_zero_shift_deg=refinement.zero_shift_deg, search_lattice=False,
+                           preferred_orientation=[orient.get(accepted[k].index) for k in keep])
     return [accepted[k] for k in keep], result
 
 
-def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info, fwhm0):
-    """Try alternatives to each accepted phase in its place and keep a swap that lowers Rwp by more
-    than 1 % (relative). Alternatives are the other screened structures of the same formula
-    (polymorphs) and isostructural ones of another formula (same space group, cell volume within 5 %),
-    which the peak positions alone cannot tell apart (e.g. rock-salt NiO and TiO)."""
+def _orientation_axes(lattice) -> list[tuple[int, int, int]]:
+    """Low-index preferred-orientation axes worth trying for a cell: the cube edge, body and face
+    diagonals for cubic cells, the unique axis (and for tetragonal the a axis) for uniaxial
+    cells, the three cell axes otherwise (platelets and needles usually grow along them)."""
+    a, b, c, al, be, ga = (float(v) for v in lattice)
+    right = all(abs(v - 90) < 1e-3 for v in (al, be, ga))
+    if right and abs(a - b) <= 1e-4 * a and abs(b - c) <= 1e-4 * b:
+        return [(1, 0, 0), (1, 1, 1), (1, 1, 0)]
+    if abs(a - b) <= 1e-4 * a and right:
+        return [(0, 0, 1), (1, 0, 0)]
+    if abs(a - b) <= 1e-4 * a and abs(ga - 120) < 1e-3:
+        return [(0, 0, 1)]
+    return [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+
+
+def _refit(pattern, refs, accepted, refinement, background, orient, *, replace=None):
+    """Re-refine the accepted set from a previous refinement; ``replace=(k, candidate)`` puts another
+    candidate in place k, whose cell is searched afresh."""
+    k_new, new = replace if replace is not None else (None, None)
+    trial = [new if k == k_new else s for k, s in enumerate(accepted)]
+    lattices = [refs[s.index].lattice if k == k_new else refinement.phases[k].lattice for k, s in enumerate(trial)]
+    widths = [p.fwhm_deg(45.0) for p in refinement.phases]
+    return trial, refine_phases(pattern, [refs[s.index] for s in trial], background=background,
+                                fwhm_deg_per_phase=widths, initial_lattices=lattices,
+                                initial_zero_shift_deg=refinement.zero_shift_deg, search_lattice=replace is not None,
+                                max_strain=0.012, max_zero_shift_deg=0.05,
+                                preferred_orientation=[orient.get(s.index) for s in trial])
+
+
+def _best_orientation(pattern, refs, accepted, refinement, background, orient, k, min_gain):
+    """Try a March-Dollase axis for phase k of the accepted set.
+
+    Returns
+    -------
+    axis, result : the best axis and its refinement when it lowers Rwp by ``min_gain``
+        (relative), else None and the given refinement.
+    best_rwp : float
+        The lowest Rwp reached with or without an axis (for comparing candidates on equal terms).
+    """
+    index = accepted[k].index
+    best_axis, best = None, refinement
+    for axis in _orientation_axes(refs[index].lattice):
+        try:
+            _, result = _refit(pattern, refs, accepted, refinement, background, {**orient, index: axis})
+        except (FitError, ValueError, np.linalg.LinAlgError):  # an orientation that cannot be fitted is not kept
+            continue
+        if result.rwp < best.rwp:
+            best_axis, best = axis, result
+    if best.rwp < (1 - min_gain) * refinement.rwp:
+        return best_axis, best, best.rwp
+    return None, refinement, best.rwp
+
+
+def _fit_orientation(pattern, refs, accepted, refinement, background, orient, oriented, min_gain, best_rwp=None):
+    """Give each newly accepted phase a March-Dollase preferred orientation (Dollase, J. Appl. Cryst.
+    19 (1986) 267, doi:10.1107/S0021889886089458) when it lowers Rwp significantly, so that texture
+    of one phase is not taken for a further phase and does not bias the weight fractions.
+    ``best_rwp`` (dict, optional) receives per candidate the lowest Rwp any axis reached."""
+    for k, s in enumerate(accepted):
+        if s.index in oriented:
+            continue
+        oriented.add(s.index)
+        axis, refinement, lowest = _best_orientation(pattern, refs, accepted, refinement, background, orient, k,
+                                                     min_gain)
+        if best_rwp is not None:
+            best_rwp[s.index] = lowest
+        if axis is not None:
+            orient[s.index] = axis
+    return refinement
+
+
+def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info, fwhm0, orient,
+                     declared_elements, min_gain, best_rwp):
+    """Try alternatives to each accepted phase in its place (each with its own best preferred
+    orientation) and keep one that lowers Rwp by more than 1 % (relative). Alternatives are the
+    other screened structures of the same formula (polymorphs) and isostructural ones of another
+    formula (same space group, cell volume within 5 %), which the peak positions alone cannot tell
+    apart (e.g. rock-salt NiO and TiO). When the two fit equally well (Rwp within ``min_gain``),
+    relative intensities cannot decide either (a texture of one mimics the scattering-factor
+    contrast of the other); then, if ``declared_elements`` were given, the alternative is kept
+    when it accounts for more of them than the other accepted phases leave unexplained. ``best_rwp``
+    holds the lowest Rwp each untextured accepted phase reached with an orientation axis."""
     for k in range(len(accepted)):
+        # the current phase's best Rwp with any orientation, computed when first needed
+        current_rwp = refinement.rwp if accepted[k].index in orient else best_rwp.get(accepted[k].index)
         for alt in shortlist:
             current = accepted[k]
             # candidates rejected as an addition may still be the better replacement
@@ -546,20 +682,32 @@ def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background,
             polymorph = alt.formula == current.formula and alt.space_group != current.space_group
             if not (isostructural or polymorph):
                 continue
-            trial = accepted[:k] + [alt] + accepted[k + 1:]
-            lattices = [refs[s.index].lattice if j == k else refinement.phases[j].lattice
-                        for j, s in enumerate(trial)]
+            others = frozenset().union(*(refs[s.index].elements for j, s in enumerate(accepted) if j != k))
+            alt_orient = {i: a for i, a in orient.items() if i != current.index}
             try:
-                result = refine_phases(pattern, [refs[s.index] for s in trial], background=background,
-                                       fwhm_deg_per_phase=[fwhm0 if j == k else p.fwhm_deg(45.0)
-                                                           for j, p in enumerate(refinement.phases)],
-                                       initial_lattices=lattices, initial_zero_shift_deg=refinement.zero_shift_deg,
-                                       search_lattice=True, max_strain=0.012, max_zero_shift_deg=0.05)
+                trial, result = _refit(pattern, refs, accepted, refinement, background, alt_orient,
+                                       replace=(k, alt))
             except (FitError, ValueError, np.linalg.LinAlgError):  # a failing swap keeps the current phase
                 continue
-            if result.rwp < 0.99 * refinement.rwp:
+            # a polymorph fitting far worse is not turned around by a texture; an isostructural
+            # candidate may be (texture and scattering-factor contrast both rescale its intensities)
+            if not isostructural and result.rwp > 1.2 * refinement.rwp:
+                continue
+            axis, result, alt_rwp = _best_orientation(pattern, refs, trial, result, background, alt_orient, k,
+                                                      min_gain)
+            if current_rwp is None:
+                current_rwp = _best_orientation(pattern, refs, accepted, refinement, background, orient, k, min_gain)[2]
+            better = alt_rwp < 0.99 * current_rwp
+            tie = alt_rwp < (1 + min_gain) * current_rwp
+            covers_more = declared_elements is not None and \
+                len((refs[alt.index].elements & declared_elements) - others) > \
+                len((refs[current.index].elements & declared_elements) - others)
+            if better or (tie and covers_more):
                 info[alt.index] = info.get(current.index, {})
-                accepted, refinement = trial, result
+                orient.pop(current.index, None)
+                if axis is not None:
+                    orient[alt.index] = axis
+                accepted, refinement, current_rwp = trial, result, alt_rwp
     return accepted, refinement
 
 

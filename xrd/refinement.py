@@ -136,7 +136,11 @@ class PhaseResult:
     hkl : ndarray of int, shape (m, 3)
         Their Miller indices.
     peak_intensity : ndarray
-        Their scaled integrated intensities (counts x degrees).
+        Their scaled integrated intensities (counts x degrees), preferred orientation included.
+    orientation_hkl : tuple of int or None
+        Reciprocal-lattice direction of the refined March-Dollase preferred orientation (None: random powder).
+    march_dollase_r, march_dollase_r_error : float
+        Its ratio r (1 for a random powder) and standard error (0 when not refined).
     """
 
     name: str
@@ -155,6 +159,9 @@ class PhaseResult:
     peak_two_theta_deg: np.ndarray
     hkl: np.ndarray
     peak_intensity: np.ndarray
+    orientation_hkl: tuple | None = None
+    march_dollase_r: float = 1.0
+    march_dollase_r_error: float = 0.0
 
     def fwhm_deg(self, two_theta_deg):
         """Refined FWHM in degrees at the given angles."""
@@ -167,7 +174,9 @@ class PhaseResult:
             out[key] = float(value)
             out[key.replace("_angstrom", "_error_angstrom").replace("_deg", "_error_deg")] = float(error)
         out.update({"volume_a3": self.volume_a3, "weight_fraction_pct": 100 * self.weight_fraction,
-                    "weight_fraction_error_pct": 100 * self.weight_fraction_error})
+                    "weight_fraction_error_pct": 100 * self.weight_fraction_error,
+                    "orientation_hkl": "" if self.orientation_hkl is None else " ".join(map(str, self.orientation_hkl)),
+                    "march_dollase_r": self.march_dollase_r})
         return out
 
 
@@ -309,7 +318,7 @@ def _bounded_normal_solve(gram, rhs, n_nonneg):
 class _Model:
     """Everything needed to evaluate the pattern for a parameter vector."""
 
-    def __init__(self, pattern, references, background, n_background, sigma):
+    def __init__(self, pattern, references, background, n_background, sigma, orientations=None):
         self.x = pattern.two_theta_deg
         self.y = pattern.intensity.astype(float)
         self.sigma = sigma
@@ -326,11 +335,16 @@ class _Model:
         self.cheb = np.stack([chebyshev.chebval(t, np.eye(n_background)[k]) for k in range(n_background)], axis=1) \
             if n_background else np.zeros((self.x.size, 0))
         self.ties = [lattice_constraints(ref.lattice) for ref in references]
-        # parameter layout: [zero, eta, per phase (lattice free..., W, U)]
-        self.slices, start = [], 2
-        for fixed, tie, s in self.ties:
+        orientations = [None] * len(references) if orientations is None else list(orientations)
+        self.po_cos2 = [None if o is None else _orientation_cosines(ref.hkl[strong], ref.lattice, o)
+                        for ref, strong, o in zip(references, self.strong, orientations)]
+        # parameter layout: [zero, eta, per phase (lattice free..., W, U[, March-Dollase r])]
+        self.slices, self.po_index, start = [], [], 2
+        for (fixed, tie, s), cos2 in zip(self.ties, self.po_cos2):
             self.slices.append(slice(start, start + tie.shape[1]))
             start += tie.shape[1] + 2
+            self.po_index.append(start if cos2 is not None else None)
+            start += cos2 is not None
         self.n_params = start
 
     def lattice(self, q, p):
@@ -348,7 +362,10 @@ class _Model:
         d = d_spacing_angstrom(ref.hkl[strong], self.lattice(q, p))
         s1 = self.wavelength / (2 * d)
         ok = s1 < 1
-        d, inten, s1 = d[ok], ref.intensity[strong][ok], s1[ok]
+        inten = ref.intensity[strong]
+        if self.po_index[p] is not None:
+            inten = inten * _march_dollase(self.po_cos2[p], q[self.po_index[p]])
+        d, inten, s1 = d[ok], inten[ok], s1[ok]
         pos = [np.degrees(2 * np.arcsin(s1)) + q[0]]
         areas = [inten]
         if self.ratio > 0:
@@ -364,7 +381,8 @@ class _Model:
 
     def phase_key(self, q, p, broaden):
         sl = self.slices[p]
-        return (float(q[0]), float(q[1]), broaden) + tuple(q[sl.start:sl.stop + 2].tolist())
+        stop = sl.stop + 2 + (self.po_index[p] is not None)
+        return (float(q[0]), float(q[1]), broaden) + tuple(q[sl.start:stop].tolist())
 
     def curves(self, q, *, broaden=1.0):
         """Rendered unit-scale curve of every phase; a phase is re-rendered only when its parameters changed."""
@@ -391,6 +409,43 @@ class _Model:
 
     def residual(self, q, broaden=1.0):
         return self.solve(self.curves(q, broaden=broaden))[1]
+
+
+def _orientation_cosines(hkl, lattice, direction):
+    """Squared cosines between every reflection of each family and the preferred-orientation axis.
+
+    The family of a reflection is approximated by the signed permutations of its indices
+    with the same d-spacing (exact for cubic; for the lower systems with an axial direction
+    it reduces to the sign changes, which share the angle). Returns an (m, 48) array with
+    NaN where a permutation is not equivalent.
+    """
+    from itertools import permutations, product
+
+    hkl = np.asarray(hkl, dtype=float).reshape(-1, 3)
+    a, b, c = lattice[:3]
+    al, be, ga = np.radians(lattice[3:6])
+    metric = np.array([[a * a, a * b * np.cos(ga), a * c * np.cos(be)],
+                       [a * b * np.cos(ga), b * b, b * c * np.cos(al)],
+                       [a * c * np.cos(be), b * c * np.cos(al), c * c]])
+    recip = np.linalg.inv(metric)
+    ops = np.array([np.diag(sg)[list(perm)] for perm in permutations(range(3)) for sg in product((1, -1), repeat=3)])
+    eq = np.einsum("oij,mj->moi", ops, hkl)  # (m, 48, 3)
+    norm2 = np.einsum("moi,ij,moj->mo", eq, recip, eq)
+    h0 = np.asarray(direction, dtype=float)
+    n0 = float(h0 @ recip @ h0)
+    dot = np.einsum("moi,ij,j->mo", eq, recip, h0)
+    cos2 = np.where(norm2 > 0, dot ** 2 / np.maximum(norm2 * n0, 1e-300), 1.0)
+    same = np.abs(norm2 / np.maximum(norm2[:, :1], 1e-300) - 1) < 1e-6
+    return np.where(same, np.clip(cos2, 0, 1), np.nan)
+
+
+def _march_dollase(cos2, r):
+    """Family-averaged March-Dollase factor (Dollase, J. Appl. Cryst. 19 (1986) 267,
+    doi:10.1107/S0021889886089458): P = <(r^2 cos^2 a + sin^2 a / r)^(-3/2)> over the
+    equivalent reflections; r = 1 is a random powder, r < 1 platelets lying on the axis plane."""
+    r = max(float(r), 1e-3)
+    value = (r * r * cos2 + (1 - cos2) / r) ** -1.5
+    return np.nanmean(value, axis=1)
 
 
 def _grid_search(model: _Model, q: np.ndarray, p: int, *, zero_grid, strain_grid, broaden):
@@ -474,7 +529,8 @@ def _single_thread_blas():
 def refine_phases(pattern: Pattern, references, *, background=None, n_background: int = 4,
                   initial_fwhm_deg: float | None = None, fwhm_deg_per_phase=None, search_lattice: bool = True,
                   max_strain: float = 0.012, max_zero_shift_deg: float = 0.25, max_nfev: int = 60,
-                  initial_lattices=None, initial_zero_shift_deg: float = 0.0) -> Refinement:
+                  initial_lattices=None, initial_zero_shift_deg: float = 0.0,
+                  preferred_orientation=None) -> Refinement:
     """Refine scale, lattice parameters, zero shift and widths of known phases against a pattern.
 
     Parameters
@@ -505,6 +561,9 @@ def refine_phases(pattern: Pattern, references, *, background=None, n_background
         Starting cells (a, b, c in angstrom, angles in degrees) per phase, e.g. from a previous refinement.
     initial_zero_shift_deg : float
         Starting zero shift in degrees.
+    preferred_orientation : sequence of (hkl triple or None), optional
+        Per phase, the reciprocal-lattice direction of a March-Dollase preferred orientation
+        whose ratio r (0.3-3, 1 = random) is refined; None (default) for a random powder.
 
     Returns
     -------
@@ -522,11 +581,11 @@ def refine_phases(pattern: Pattern, references, *, background=None, n_background
                        initial_fwhm_deg=initial_fwhm_deg, fwhm_deg_per_phase=fwhm_deg_per_phase,
                        search_lattice=search_lattice, max_strain=max_strain, max_zero_shift_deg=max_zero_shift_deg,
                        max_nfev=max_nfev, initial_lattices=initial_lattices,
-                       initial_zero_shift_deg=initial_zero_shift_deg)
+                       initial_zero_shift_deg=initial_zero_shift_deg, preferred_orientation=preferred_orientation)
 
 
 def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, fwhm_deg_per_phase, search_lattice,
-            max_strain, max_zero_shift_deg, max_nfev, initial_lattices, initial_zero_shift_deg):
+            max_strain, max_zero_shift_deg, max_nfev, initial_lattices, initial_zero_shift_deg, preferred_orientation):
     references = list(references)
     if not references:
         raise ValueError("references is empty; give at least one ReferencePattern")
@@ -546,7 +605,10 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
     if background is None:
         half = round(max(1.5, 6 * max(fwhm0)) / pattern.step_deg)
         background = snip_background(y, half_width_points=max(half, 5))
-    model = _Model(pattern, references, np.asarray(background, dtype=float), n_background, sigma)
+    if preferred_orientation is not None and len(preferred_orientation) != len(references):
+        raise ValueError(f"preferred_orientation has {len(preferred_orientation)} entries for {len(references)} phases")
+    model = _Model(pattern, references, np.asarray(background, dtype=float), n_background, sigma,
+                   preferred_orientation)
     q = np.zeros(model.n_params)
     q[0] = initial_zero_shift_deg
     q[1] = 0.5
@@ -564,6 +626,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         q[sl.stop], q[sl.stop + 1] = fwhm0[p] ** 2, 0.0
         lower[sl.stop], upper[sl.stop] = 1e-5, 9.0
         lower[sl.stop + 1], upper[sl.stop + 1] = 0.0, 9.0
+        if model.po_index[p] is not None:
+            k = model.po_index[p]
+            q[k], lower[k], upper[k] = 1.15, 0.3, 3.0  # off r = 1, where a cubic family average is stationary
     step = max(pattern.step_deg, 0.01)
     if search_lattice:
         strain_grid = np.arange(-max_strain, max_strain + 1e-12, 0.0005)
@@ -579,12 +644,16 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         scale[sl] = 1e-3 * np.abs(q[sl])
         scale[sl.stop] = max(q[sl.stop], 1e-3)
         scale[sl.stop + 1] = 1e-3
+        if model.po_index[p] is not None:
+            scale[model.po_index[p]] = 0.1
     q = np.clip(q, lower + 1e-12, upper - 1e-12)
     try:
         stage1_mask = np.ones(model.n_params, bool)
         stage1_mask[1] = False
-        for sl in model.slices:
+        for sl, k in zip(model.slices, model.po_index):
             stage1_mask[sl.stop:sl.stop + 2] = False
+            if k is not None:
+                stage1_mask[k] = False
 
         def fun1(sub):
             trial = q.copy()
@@ -643,10 +712,16 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         pos = np.degrees(2 * np.arcsin(s1[ok])) + q[0]
         inside = (pos >= x[0]) & (pos <= x[-1])
         w, u = model.widths(q, p)
+        inten = ref.intensity
+        po, r, r_err = None, 1.0, 0.0
+        if model.po_index[p] is not None:
+            po = tuple(int(v) for v in preferred_orientation[p])
+            r, r_err = float(q[model.po_index[p]]), float(err_q[model.po_index[p]])
+            inten = inten * _march_dollase(_orientation_cosines(ref.hkl, ref.lattice, po), r)
         phases.append(PhaseResult(
             ref.name, ref.formula, ref.space_group, ref.card, lattices[p], lat_err, float(volumes[p]),
             float(scales[p]), float(np.sqrt(max(cov_lin[p, p], 0))), float(wfrac[p]), float(wfrac_err[p]),
-            float(w), float(u), pos[inside], ref.hkl[ok][inside], scales[p] * ref.intensity[ok][inside]))
+            float(w), float(u), pos[inside], ref.hkl[ok][inside], scales[p] * inten[ok][inside], po, r, r_err))
     calculated = background_total + curves @ scales
     weighted_obs = y / sigma
     rwp = float(np.sqrt((resid @ resid) / (weighted_obs @ weighted_obs)))
