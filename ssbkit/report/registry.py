@@ -27,6 +27,7 @@ __all__ = [
     "register_comparison",
     "comparison_builder",
     "figure_prefix",
+    "save_figure",
 ]
 
 
@@ -157,6 +158,15 @@ class Section:
 def figure_prefix(label: str) -> str:
     """A file-name-safe prefix for the figures of the measurement ``label``."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label) + "-"
+
+
+def save_figure(fig, folder: Path, filename: str, *, dpi: int = 100) -> str:
+    """Write the matplotlib figure ``fig`` to ``folder / filename``, close it, return ``filename``."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(Path(folder) / filename, dpi=dpi)
+    plt.close(fig)
+    return filename
 
 
 SectionBuilder = Callable[[SectionInput], Section]

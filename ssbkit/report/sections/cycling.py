@@ -39,6 +39,7 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 
 _DPI = 100
@@ -82,9 +83,7 @@ def _mass(inp: SectionInput) -> float | None:
 
 def _save(fig, inp_dir, name) -> str:
     fig.tight_layout()
-    fig.savefig(inp_dir / name, dpi=_DPI)
-    plt.close(fig)
-    return name
+    return save_figure(fig, inp_dir, name, dpi=_DPI)
 
 
 def analyse(inp: SectionInput) -> tuple[CyclingSectionResult, dict]:

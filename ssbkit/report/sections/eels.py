@@ -50,6 +50,7 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 
 _DEFAULT_EDGES = ("Li K", "Co L2,3")
@@ -132,10 +133,7 @@ def _profiles(data, params, elements):
 
 
 def _save(fig, inp: SectionInput, name: str) -> str:
-    filename = inp.figure_prefix + name
-    fig.savefig(inp.figure_dir / filename, dpi=_DPI)
-    plt.close(fig)
-    return filename
+    return save_figure(fig, inp.figure_dir, inp.figure_prefix + name, dpi=_DPI)
 
 
 @register("eels")

@@ -42,6 +42,7 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 
 _DPI = 100
@@ -96,10 +97,7 @@ def _load(path, sweep: int):
 
 
 def _save(fig, inp: SectionInput, name: str) -> str:
-    filename = f"{inp.figure_prefix}{name}.png"
-    fig.savefig(inp.figure_dir / filename, dpi=_DPI)
-    plt.close(fig)
-    return filename
+    return save_figure(fig, inp.figure_dir, f"{inp.figure_prefix}{name}.png", dpi=_DPI)
 
 
 @register("eis")

@@ -27,6 +27,7 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 
 _DPI = 100
@@ -34,9 +35,7 @@ _DPI = 100
 
 def _save(fig, folder, name) -> str:
     fig.tight_layout()
-    fig.savefig(folder / name, dpi=_DPI)
-    plt.close(fig)
-    return name
+    return save_figure(fig, folder, name, dpi=_DPI)
 
 
 def _current_unit(current_a) -> tuple[str, float]:
