@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from echem.cycling.canonical import build_cycling_data
-from echem.cycling.data import CyclingData
+from echem.cycling.data import CANONICAL_COLUMNS, CyclingData
 from echem.cycling.readers.tables import head_lines, numeric, read_table, split_fields, unit_factor
 from ssbkit.errors import FormatError
 
@@ -35,16 +35,8 @@ __all__ = [
     "read_pec_csv",
 ]
 
-MAPPING_KEYS = (
-    "time_s",
-    "voltage_v",
-    "current_ma",
-    "cycle",
-    "step",
-    "charge_capacity_mah",
-    "discharge_capacity_mah",
-    "signed_capacity_mah",
-)
+#: Keys a column mapping may use: the canonical columns plus one cumulative counter.
+MAPPING_KEYS = (*CANONICAL_COLUMNS, "signed_capacity_mah")
 _BUILD_ARGS = {
     "charge_capacity_mah": "charge_counter_mah",
     "discharge_capacity_mah": "discharge_counter_mah",
