@@ -33,6 +33,10 @@
    orientation; the better whole-pattern fit wins, and within ``min_orientation_gain``
    (relative intensities then cannot decide: a texture mimics a scattering-factor
    contrast) the candidate accounting for more of the declared ``elements``.
+5. **Unknown peaks**: observed peaks that no accepted phase indexes (a phase missing from
+   the candidates) are modelled as free peaks in the final refinement, so that they pull
+   neither the cells nor the scales of the accepted phases; their weight fractions are
+   then relative to the accepted phases.
 """
 
 from __future__ import annotations
@@ -52,7 +56,12 @@ from xrd.references import (
     database_candidates,
     reference_pattern,
 )
-from xrd.refinement import Refinement, _single_thread_blas, refine_phases
+from xrd.refinement import (
+    Refinement,
+    _single_thread_blas,
+    fit_fixed_shapes,
+    refine_phases,
+)
 
 __all__ = ["IdentifiedPhase", "PhaseIdentification", "ScreenResult", "identify_phases", "screen_candidates"]
 
@@ -477,9 +486,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
         shortlist.append(s)
         if len(shortlist) >= n_screen:
             break
-    weights = 1.0 / sigma
-    net = (y - background) * weights
-    rwp_now = float(np.sqrt(np.sum((net - np.mean(net)) ** 2) / np.sum((y * weights) ** 2)))
+    # Rwp of the refinement model without any phase: the fixed background and its Chebyshev terms
+    rwp_now = fit_fixed_shapes(pattern, background).rwp
     accepted: list[ScreenResult] = []
     info: dict[int, dict] = {}
     refinement = None
@@ -547,6 +555,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                                                 fwhm0, orient, declared_elements, min_orientation_gain, best_rwp)
         accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
                                           min_weight_fraction, min_explained, orient)
+    if refinement is not None:
+        refinement = _model_unindexed_peaks(pattern, refs, accepted, refinement, background, peaks, tol, orient)
     phases = []
     all_matched = np.zeros(len(peaks), bool)
     if refinement is not None:
@@ -567,6 +577,25 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                 ph.weight_fraction, ph.weight_fraction_error))
     return PhaseIdentification(tuple(phases), refinement, peaks, peaks.two_theta_deg[~all_matched],
                                tuple(ranked[:20]), n_candidates, tuple(failed), pattern)
+
+
+def _model_unindexed_peaks(pattern, refs, accepted, refinement, background, peaks, tol, orient):
+    """Final refinement of the accepted phases with the observed peaks none of them indexes
+    modelled as free peaks (``unindexed_peaks`` of :func:`xrd.refinement.refine_phases`), so that
+    an unknown or unreferenced phase does not pull their cells, zero shift and scales; returns
+    the given refinement when every peak is indexed."""
+    indexed = np.zeros(len(peaks), bool)
+    for phase in refinement.phases:
+        indexed |= _matched(_with_kalpha2(phase.peak_two_theta_deg, pattern, refinement.zero_shift_deg),
+                            peaks.two_theta_deg, tol)
+    if indexed.all():
+        return refinement
+    return refine_phases(pattern, [refs[s.index] for s in accepted], background=background,
+                         fwhm_deg_per_phase=[p.fwhm_deg(45.0) for p in refinement.phases],
+                         initial_lattices=[p.lattice for p in refinement.phases],
+                         initial_zero_shift_deg=refinement.zero_shift_deg, search_lattice=False,
+                         preferred_orientation=[orient.get(s.index) for s in accepted],
+                         unindexed_peaks=(peaks.two_theta_deg[~indexed], peaks.fwhm_deg[~indexed]))
 
 
 def _drop_weak(pattern, refs, accepted, refinement, background, sigma, min_weight_fraction, min_explained, orient):

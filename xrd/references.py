@@ -179,9 +179,11 @@ def database_candidates(elements: Iterable[str], *, require_all: bool = False, m
     max_candidates : int, optional
         Keep at most this many (lowest AMCSD ids first).
     ambient_only : bool
-        Leave out entries whose publication note marks them as high-pressure
+        Leave out entries whose publication or compound note marks them as high-pressure
         (GPa, kbar) or as a model rather than a measurement ("mathematical model",
-        "hypothetical", "theoretical"): they are not phases found in a powder at ambient conditions.
+        "hypothetical", "theoretical"), and the low-temperature solids of substances that are
+        gases or liquids at 25 degC (solid CO, CO2, O2, H2O, noble gases...): they are not phases
+        found in a powder at ambient conditions.
 
     Returns
     -------
@@ -213,14 +215,40 @@ def _amcsd_elements() -> dict[int, frozenset[str]]:
 
 
 _NON_AMBIENT = ("gpa", "kbar", "mathematical model", "hypothetical", "theoretical")
+# Elements and compounds that are gases or liquids at 25 degC and 1 atm (melting points below 25 degC;
+# CRC Handbook of Chemistry and Physics, "Physical constants of inorganic compounds"): AMCSD holds their
+# low-temperature solids (alpha-CO, dry ice, solid oxygen and xenon...), which cannot be present in a powder
+# measured at room temperature. Elements count whatever the written stoichiometry (e.g. "O.25").
+_FLUID_ELEMENTS = frozenset({"H", "N", "O", "F", "Cl", "Br", "Hg", "He", "Ne", "Ar", "Kr", "Xe", "Rn"})
+_FLUID_COMPOUNDS = frozenset({
+    "CO", "CO2", "NO", "NO2", "N2O", "SO2", "H2S", "HCl", "HF", "HBr", "NH3", "CH4", "H2O", "H2O2", "CS2", "CCl4",
+    "N2H4",
+})
 
 
 @lru_cache(maxsize=1)
 def _amcsd_non_ambient() -> frozenset[int]:
-    """AMCSD ids whose title or note says high pressure or a model structure."""
+    """AMCSD ids that cannot be a phase of a powder at room temperature and pressure: the title or
+    the compound note says high pressure or a model structure, or the substance is a gas or liquid
+    at 25 degC (its entry is a low-temperature solid)."""
+    from pymatgen.core import Composition
+
     with _amcsd_connect() as connection:
-        rows = connection.execute("SELECT id, pub_title FROM cif").fetchall()
-    return frozenset(int(i) for i, title in rows if title and any(k in title.lower() for k in _NON_AMBIENT))
+        rows = connection.execute("SELECT id, formula, compound, pub_title FROM cif").fetchall()
+    excluded = set()
+    for cif_id, formula, compound, title in rows:
+        note = f"{title or ''} {compound or ''}".lower()
+        if any(k in note for k in _NON_AMBIENT):
+            excluded.add(int(cif_id))
+            continue
+        try:
+            composition = Composition((formula or "").replace(" ", ""))
+        except ValueError:  # an unparsable formula is judged by its structure later, not here
+            continue
+        symbols = {el.symbol for el in composition.elements}
+        if (len(symbols) == 1 and symbols <= _FLUID_ELEMENTS) or composition.reduced_formula in _FLUID_COMPOUNDS:
+            excluded.add(int(cif_id))
+    return frozenset(excluded)
 
 
 @lru_cache(maxsize=1)

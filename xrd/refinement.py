@@ -3,13 +3,16 @@
 The model of the pattern is
 
     y(2θ) = b_SNIP(2θ) + Σ_k c_k T_k(2θ) + Σ_p S_p Σ_hkl I_hkl,p [Ω(2θ - 2θ1_hkl) + R Ω(2θ - 2θ2_hkl)]
+            + Σ_j A_j Ω_j(2θ - 2θ_j)
 
 with I_hkl,p the per-cell integrated intensities of pymatgen (``scaled=False``),
 Ω an area-normalised pseudo-Voigt of width FWHM_p^2 = W_p + U_p tan^2 θ, R the
 K-alpha2/K-alpha1 ratio, 2θ1,2 from Bragg's law for the refined lattice plus a
-zero shift, T_k Chebyshev polynomials. The scale factors S_p and background
+zero shift, T_k Chebyshev polynomials, and the last sum optional "unindexed"
+peaks of fixed position and width that no phase accounts for (an unknown
+phase). The scale factors S_p, unindexed-peak areas A_j and background
 coefficients c_k enter linearly and are solved exactly (bounded linear least
-squares, S_p >= 0) inside every evaluation of the non-linear parameters
+squares, S_p >= 0, A_j >= 0) inside every evaluation of the non-linear parameters
 (zero shift, pseudo-Voigt mixing, lattice parameters under the constraints of
 the crystal system, widths): variable projection (Golub & Pereyra, SIAM J.
 Numer. Anal. 10 (1973) 413, doi:10.1137/0710036). Profiles are rendered for all
@@ -36,10 +39,11 @@ from scipy import optimize
 from ssbkit.errors import FitError
 from xrd.pattern import Pattern
 from xrd.processing import snip_background
-from xrd.profiles import render_sticks
+from xrd.profiles import pseudo_voigt, render_sticks
 from xrd.references import ReferencePattern
 
-__all__ = ["PhaseResult", "Refinement", "d_spacing_angstrom", "lattice_constraints", "refine_phases"]
+__all__ = ["FixedShapeFit", "PhaseResult", "Refinement", "d_spacing_angstrom", "fit_fixed_shapes", "lattice_constraints",
+           "refine_phases"]
 
 _TICK_COLORS = ("C2", "C1", "C4", "C5", "C6", "C8", "C9", "C7")  # C0 (difference) and C3 (calculated) excluded
 _LATTICE_NAMES = ("a_angstrom", "b_angstrom", "c_angstrom", "alpha_deg", "beta_deg", "gamma_deg")
@@ -204,6 +208,15 @@ class Refinement:
         The optimiser's message.
     wavelength_angstrom : float
         Primary wavelength used.
+    errors_estimated : bool
+        Whether the covariance could be computed (else errors are NaN).
+    parameters : dict
+        Settings of the refinement (background terms, K-alpha2 ratio, lattice search).
+    unindexed_peaks_deg, unindexed_areas : ndarray
+        Positions (degrees) and refined areas (counts x degrees) of the unindexed peaks modelled
+        as free peaks (empty when none were given).
+    unindexed_curve : ndarray or None
+        Their summed contribution (counts), part of ``calculated``.
     """
 
     two_theta_deg: np.ndarray
@@ -222,6 +235,9 @@ class Refinement:
     wavelength_angstrom: float
     errors_estimated: bool = True
     parameters: dict = field(default_factory=dict)
+    unindexed_peaks_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unindexed_areas: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unindexed_curve: np.ndarray | None = None
 
     @property
     def gof(self) -> float:
@@ -239,7 +255,8 @@ class Refinement:
         """Flat, JSON-safe key numbers: R factors, zero shift and per phase wt% and cell."""
         out = {"rwp_pct": 100 * self.rwp, "rexp_pct": 100 * self.rexp, "gof": self.gof,
                "zero_shift_deg": self.zero_shift_deg, "zero_shift_error_deg": self.zero_shift_error_deg,
-               "eta": self.eta, "n_phases": len(self.phases), "success": self.success}
+               "eta": self.eta, "n_phases": len(self.phases), "n_unindexed_peaks": int(self.unindexed_peaks_deg.size),
+               "success": self.success}
         for phase in self.phases:
             tag = phase.formula if sum(p.formula == phase.formula for p in self.phases) == 1 else phase.name
             out[f"wfrac_{tag}_pct"] = 100 * phase.weight_fraction
@@ -275,6 +292,11 @@ class Refinement:
             y0 = base - (i + 1) * 1.3 * tick_height
             ax.vlines(phase.peak_two_theta_deg, y0, y0 + tick_height, color=_TICK_COLORS[i % len(_TICK_COLORS)], lw=0.8,
                       label=f"{phase.formula} {phase.space_group}: {100 * phase.weight_fraction:.1f} wt%")
+        if self.unindexed_peaks_deg.size:
+            n += 1
+            y0 = base - n * 1.3 * tick_height
+            ax.vlines(self.unindexed_peaks_deg, y0, y0 + tick_height, color="0.4", lw=0.8, linestyles="dotted",
+                      label="unindexed peaks (free areas)")
         offset = base - (n + 1) * 1.3 * tick_height - max(diff.max(), 0) - 0.02 * span
         ax.plot(x, diff + offset, "-", color="C0", lw=0.7, label="difference")
         ax.axhline(offset, color="0.8", lw=0.5)
@@ -318,7 +340,8 @@ def _bounded_normal_solve(gram, rhs, n_nonneg):
 class _Model:
     """Everything needed to evaluate the pattern for a parameter vector."""
 
-    def __init__(self, pattern, references, background, n_background, sigma, orientations=None):
+    def __init__(self, pattern, references, background, n_background, sigma, orientations=None,
+                 unindexed_peaks=None):
         self.x = pattern.two_theta_deg
         self.y = pattern.intensity.astype(float)
         self.sigma = sigma
@@ -331,9 +354,12 @@ class _Model:
         # reflections weaker than 1e-3 of the strongest are below any counting noise; skip them
         self.strong = [ref.intensity >= 1e-3 * ref.intensity.max() if ref.intensity.size else
                        np.zeros(0, bool) for ref in references]
-        t = 2 * (self.x - self.x[0]) / (self.x[-1] - self.x[0]) - 1
-        self.cheb = np.stack([chebyshev.chebval(t, np.eye(n_background)[k]) for k in range(n_background)], axis=1) \
-            if n_background else np.zeros((self.x.size, 0))
+        self.cheb = _chebyshev_basis(self.x, n_background)
+        # unindexed peaks: fixed unit-area pseudo-Voigts whose non-negative areas are solved with the scales
+        positions, fwhm = (np.zeros(0), np.zeros(0)) if unindexed_peaks is None else \
+            (np.asarray(v, dtype=float).ravel() for v in unindexed_peaks)
+        self.free = np.stack([pseudo_voigt(self.x, c, w, 0.5) for c, w in zip(positions, fwhm)], axis=1) \
+            if positions.size else np.zeros((self.x.size, 0))
         self.ties = [lattice_constraints(ref.lattice) for ref in references]
         orientations = [None] * len(references) if orientations is None else list(orientations)
         self.po_cos2 = [None if o is None else _orientation_cosines(ref.hkl[strong], ref.lattice, o)
@@ -385,7 +411,8 @@ class _Model:
         return (float(q[0]), float(q[1]), broaden) + tuple(q[sl.start:stop].tolist())
 
     def curves(self, q, *, broaden=1.0):
-        """Rendered unit-scale curve of every phase; a phase is re-rendered only when its parameters changed."""
+        """Rendered unit-scale curve of every phase, then the unindexed-peak columns; a phase is
+        re-rendered only when its parameters changed."""
         cols = []
         for p in range(len(self.refs)):
             key = self.phase_key(q, p, broaden)
@@ -395,10 +422,11 @@ class _Model:
                 cached = (key, render_sticks(self.x, pos, areas, fwhm * broaden, float(np.clip(q[1], 0, 1))))
                 self._cache[p] = cached
             cols.append(cached[1])
-        return np.stack(cols, axis=1)
+        return np.concatenate([np.stack(cols, axis=1), self.free], axis=1)
 
     def solve(self, curves):
-        """Linear scales (>= 0) and background coefficients; returns (coef, weighted residual, a_n, norms)."""
+        """Scales and unindexed-peak areas (>= 0), then background coefficients; returns
+        (coef, weighted residual, a_n, norms)."""
         a = np.concatenate([curves, self.cheb], axis=1) / self.sigma[:, None]
         b = (self.y - self.background) / self.sigma
         norms = np.linalg.norm(a, axis=0)
@@ -409,6 +437,73 @@ class _Model:
 
     def residual(self, q, broaden=1.0):
         return self.solve(self.curves(q, broaden=broaden))[1]
+
+
+def _chebyshev_basis(x, n_background: int) -> np.ndarray:
+    """Chebyshev polynomials T_0..T_(n-1) over the pattern range mapped onto [-1, 1], shape (len(x), n)."""
+    if not n_background:
+        return np.zeros((x.size, 0))
+    t = 2 * (x - x[0]) / (x[-1] - x[0]) - 1
+    return np.stack([chebyshev.chebval(t, np.eye(n_background)[k]) for k in range(n_background)], axis=1)
+
+
+@dataclass(frozen=True)
+class FixedShapeFit:
+    """Result of :func:`fit_fixed_shapes`.
+
+    Parameters
+    ----------
+    rwp : float
+        Weighted-profile R factor (fraction).
+    scales : ndarray, shape (k,)
+        Non-negative factor of each curve.
+    calculated : ndarray, shape (n,)
+        The fitted model (counts), background included.
+    """
+
+    rwp: float
+    scales: np.ndarray
+    calculated: np.ndarray
+
+
+def fit_fixed_shapes(pattern: Pattern, background, curves=(), *, n_background: int = 4) -> FixedShapeFit:
+    """Fit a pattern with curves of fixed shape: the fixed background, each curve times a
+    non-negative factor, and Chebyshev background terms, weighted as :func:`refine_phases`
+    weights (w = 1/sigma^2, counting statistics unless the pattern has sigma). With no curves
+    the Rwp is that of the background alone.
+
+    Parameters
+    ----------
+    pattern : Pattern
+        Observed pattern (counts).
+    background : array_like, shape (n,)
+        Fixed background (counts).
+    curves : sequence of array_like, shape (n,)
+        Phase contributions or single peaks (counts), each rescaled by a non-negative factor.
+    n_background : int
+        Number of Chebyshev terms.
+
+    Returns
+    -------
+    FixedShapeFit
+    """
+    y = pattern.intensity.astype(float)
+    sigma = pattern.sigma if pattern.sigma is not None else np.sqrt(np.maximum(y, 1.0))
+    columns = np.stack([np.asarray(c, dtype=float) for c in curves], axis=1) if len(curves) else \
+        np.zeros((y.size, 0))
+    a = np.concatenate([columns, _chebyshev_basis(pattern.two_theta_deg, n_background)], axis=1)
+    background = np.asarray(background, dtype=float)
+    coef = np.zeros(a.shape[1])
+    if a.shape[1]:
+        aw = a / sigma[:, None]
+        norms = np.linalg.norm(aw, axis=0)
+        norms[norms == 0] = 1.0
+        an = aw / norms
+        coef = _bounded_normal_solve(an.T @ an, an.T @ ((y - background) / sigma), columns.shape[1]) / norms
+    calculated = background + a @ coef
+    resid = (y - calculated) / sigma
+    return FixedShapeFit(float(np.sqrt((resid @ resid) / np.sum((y / sigma) ** 2))), coef[:columns.shape[1]],
+                         calculated)
 
 
 def _orientation_cosines(hkl, lattice, direction):
@@ -448,14 +543,20 @@ def _march_dollase(cos2, r):
     return np.nanmean(value, axis=1)
 
 
+def _others(model: _Model, q, p: int, broaden: float) -> np.ndarray:
+    """Fitted contribution of everything but phase p (other phases and unindexed peaks), counts."""
+    curves = model.curves(q, broaden=broaden)
+    if curves.shape[1] == 1:
+        return np.zeros(model.x.size)
+    coef, _, _, _ = model.solve(curves)
+    others = [i for i in range(curves.shape[1]) if i != p]
+    return curves[:, others] @ coef[others]
+
+
 def _grid_search(model: _Model, q: np.ndarray, p: int, *, zero_grid, strain_grid, broaden):
     """Matched-filter search of isotropic strain (and zero shift) for phase p, others fixed."""
     net = (model.y - model.background) / model.sigma
-    others = [i for i in range(len(model.refs)) if i != p]
-    if others:
-        curves = model.curves(q, broaden=broaden)
-        coef, _, _, _ = model.solve(curves)
-        net = net - (curves[:, others] @ coef[others]) / model.sigma
+    net = net - _others(model, q, p, broaden) / model.sigma
     tie = model.ties[p][1]
     base = q[model.slices[p]].copy()
     is_length = tie[:3].any(axis=0)
@@ -478,11 +579,7 @@ def _coordinate_search(model: _Model, q, p, *, rel_grid, broaden):
     """Matched-filter search of each free cell parameter of phase p in turn; two free lengths
     (tetragonal, hexagonal) are searched jointly, so that nearly equal a and c cannot swap roles."""
     net = (model.y - model.background) / model.sigma
-    others = [i for i in range(len(model.refs)) if i != p]
-    if others:
-        curves = model.curves(q, broaden=broaden)
-        coef, _, _, _ = model.solve(curves)
-        net = net - (curves[:, others] @ coef[others]) / model.sigma
+    net = net - _others(model, q, p, broaden) / model.sigma
 
     def score(trial):
         pos, areas, fwhm = model.sticks(trial, p)
@@ -530,7 +627,7 @@ def refine_phases(pattern: Pattern, references, *, background=None, n_background
                   initial_fwhm_deg: float | None = None, fwhm_deg_per_phase=None, search_lattice: bool = True,
                   max_strain: float = 0.012, max_zero_shift_deg: float = 0.25, max_nfev: int = 60,
                   initial_lattices=None, initial_zero_shift_deg: float = 0.0,
-                  preferred_orientation=None) -> Refinement:
+                  preferred_orientation=None, unindexed_peaks=None) -> Refinement:
     """Refine scale, lattice parameters, zero shift and widths of known phases against a pattern.
 
     Parameters
@@ -564,6 +661,13 @@ def refine_phases(pattern: Pattern, references, *, background=None, n_background
     preferred_orientation : sequence of (hkl triple or None), optional
         Per phase, the reciprocal-lattice direction of a March-Dollase preferred orientation
         whose ratio r (0.3-3, 1 = random) is refined; None (default) for a random powder.
+    unindexed_peaks : (array_like, array_like), optional
+        Positions and FWHM (degrees) of observed peaks that none of the phases accounts for (an
+        unknown or unreferenced phase). Each is modelled as a pseudo-Voigt of fixed position and
+        width with a free non-negative area, solved with the scales — the "peak phase" of
+        unknown peaks in Rietveld programs (e.g. TOPAS's ``xo_Is``) — so that their intensity does not
+        pull the cells, zero shift and scales of the phases. The phases' weight fractions are
+        then relative to the phases given (the unknown phase's mass is not known).
 
     Returns
     -------
@@ -581,11 +685,13 @@ def refine_phases(pattern: Pattern, references, *, background=None, n_background
                        initial_fwhm_deg=initial_fwhm_deg, fwhm_deg_per_phase=fwhm_deg_per_phase,
                        search_lattice=search_lattice, max_strain=max_strain, max_zero_shift_deg=max_zero_shift_deg,
                        max_nfev=max_nfev, initial_lattices=initial_lattices,
-                       initial_zero_shift_deg=initial_zero_shift_deg, preferred_orientation=preferred_orientation)
+                       initial_zero_shift_deg=initial_zero_shift_deg, preferred_orientation=preferred_orientation,
+                       unindexed_peaks=unindexed_peaks)
 
 
 def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, fwhm_deg_per_phase, search_lattice,
-            max_strain, max_zero_shift_deg, max_nfev, initial_lattices, initial_zero_shift_deg, preferred_orientation):
+            max_strain, max_zero_shift_deg, max_nfev, initial_lattices, initial_zero_shift_deg, preferred_orientation,
+            unindexed_peaks):
     references = list(references)
     if not references:
         raise ValueError("references is empty; give at least one ReferencePattern")
@@ -608,7 +714,7 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
     if preferred_orientation is not None and len(preferred_orientation) != len(references):
         raise ValueError(f"preferred_orientation has {len(preferred_orientation)} entries for {len(references)} phases")
     model = _Model(pattern, references, np.asarray(background, dtype=float), n_background, sigma,
-                   preferred_orientation)
+                   preferred_orientation, unindexed_peaks)
     q = np.zeros(model.n_params)
     q[0] = initial_zero_shift_deg
     q[1] = 0.5
@@ -701,7 +807,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
             grad = -scales[p] * zmv[p] * zmv / total ** 2
             grad[p] += zmv[p] / total
             wfrac_err[p] = float(np.sqrt(max(grad @ cov_s @ grad, 0.0)))
-    background_total = model.background + model.cheb @ coef[n_ph:]
+    n_cols = curves.shape[1]
+    background_total = model.background + model.cheb @ coef[n_cols:]
+    free_areas = coef[n_ph:n_cols]
     phases = []
     for p, ref in enumerate(references):
         fixed, tie, _ = model.ties[p]
@@ -722,7 +830,8 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
             ref.name, ref.formula, ref.space_group, ref.card, lattices[p], lat_err, float(volumes[p]),
             float(scales[p]), float(np.sqrt(max(cov_lin[p, p], 0))), float(wfrac[p]), float(wfrac_err[p]),
             float(w), float(u), pos[inside], ref.hkl[ok][inside], scales[p] * inten[ok][inside], po, r, r_err))
-    calculated = background_total + curves @ scales
+    unindexed_curve = model.free @ free_areas
+    calculated = background_total + curves[:, :n_ph] @ scales + unindexed_curve
     weighted_obs = y / sigma
     rwp = float(np.sqrt((resid @ resid) / (weighted_obs @ weighted_obs)))
     rexp = float(np.sqrt(dof / (weighted_obs @ weighted_obs)))
@@ -730,7 +839,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         x, y, calculated, background_total, tuple(curves[:, p] * scales[p] for p in range(n_ph)), tuple(phases),
         float(q[0]), float(err_q[0]), float(q[1]), rwp, rexp, bool(sol.success), str(sol.message),
         pattern.wavelength_angstrom, errors_ok,
-        {"n_background": n_background, "kalpha2_ratio": pattern.kalpha2_ratio, "search_lattice": search_lattice})
+        {"n_background": n_background, "kalpha2_ratio": pattern.kalpha2_ratio, "search_lattice": search_lattice},
+        np.asarray(unindexed_peaks[0], dtype=float).ravel() if free_areas.size else np.zeros(0), free_areas,
+        unindexed_curve)
 
 
 def _volume(lattice) -> float:

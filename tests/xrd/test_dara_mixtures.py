@@ -70,3 +70,16 @@ def test_dara_mixture_with_missing_reference_reports_unexplained_peaks(shared_da
     # La(OH)3 (hexagonal, a ~ 6.52 A) 100 reflection: d = a sqrt(3)/2 = 5.65 A, 2-theta = 15.7 deg at Cu K-alpha1;
     # neither In2O3 nor TiO2 has a reflection below 20 deg
     assert any(abs(result.unexplained_peaks_deg - 15.7) < 0.3)
+    # the final refinement models the unexplained peaks as free peaks, so they do not pull the two phases
+    free = result.refinement.unindexed_peaks_deg
+    assert free.size >= 5 and any(abs(free - 15.7) < 0.3)
+
+
+def test_dara_mixture_with_dominant_missing_reference_accepts_nothing_absent(shared_data):
+    # V2O5 20.12 + La(OH)3 50.04 + MnCO3 30.13 wt% (file name). The unreferenced La(OH)3 dominates the
+    # pattern; MnCO3 must be found and no phase that is not in the mixture accepted. (V2O5 is not found
+    # yet: see the note of issue 5.)
+    truth, result = _identify(shared_data, "V2O5_0p2012-La(OH)3_0p5004-MnCO3_0p3013")
+    assert "MnCO3" in result.formulas
+    assert set(result.formulas) <= set(truth)
+    assert any(abs(result.unexplained_peaks_deg - 15.7) < 0.3)  # La(OH)3 100, as above

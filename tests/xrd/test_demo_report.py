@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ssbkit.demo.generators import xrd as demo_xrd
 from ssbkit.demo import demo_section_input
+from ssbkit.demo.generators import xrd as demo_xrd
 from ssbkit.report.registry import comparison_builder, section_builder
 
 

@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 import xrd
-from xrd import identify_phases, read_pattern, reference_pattern, refine_phases
+from xrd import (
+    find_peaks,
+    identify_phases,
+    read_pattern,
+    reference_pattern,
+    refine_phases,
+)
+from xrd.profiles import pseudo_voigt
+from xrd.refinement import fit_fixed_shapes
 
 MIXTURES = [
     # the study's cathode powder: LiCoO2 with BaTiO3 coating and a 3 wt% BaCO3 impurity
@@ -77,6 +85,52 @@ def test_refinement_recovers_cell_zero_and_fractions(make_mixture):
     import matplotlib.pyplot as plt
 
     plt.close(ax.figure)
+
+
+def test_unindexed_peaks_are_fitted_as_free_peaks(make_mixture):
+    # LiCoO2 with 30 wt% Li2CO3 that the refinement is not given: the observed peaks farther than
+    # 0.15 deg from every true LiCoO2 reflection (K-alpha1 and K-alpha2; truth from the synthetic input)
+    # are handed over as free peaks
+    rng = np.random.default_rng(8)
+    pattern, structures, zero = make_mixture(("LiCoO2", "Li2CO3"), (0.7, 0.3), rng, zero_shift_deg=0.05)
+    truth = reference_pattern(structures[0])
+    pos = truth.two_theta_deg[truth.intensity > 1e-3 * truth.intensity.max()]
+    pos2 = np.degrees(2 * np.arcsin(pattern.wavelength2_angstrom / pattern.wavelength_angstrom * np.sin(np.radians(pos) / 2)))
+    peaks = find_peaks(pattern)
+    near = np.abs(peaks.two_theta_deg[:, None] - np.concatenate([pos, pos2])[None, :] - zero).min(axis=1) < 0.15
+    assert 5 <= np.count_nonzero(~near) < len(peaks)
+    ref = reference_pattern("LiCoO2")
+    plain = refine_phases(pattern, [ref])
+    free = refine_phases(pattern, [ref], unindexed_peaks=(peaks.two_theta_deg[~near], peaks.fwhm_deg[~near]))
+    assert free.unindexed_peaks_deg.size == np.count_nonzero(~near) and np.all(free.unindexed_areas >= 0)
+    np.testing.assert_allclose(free.calculated, free.background + free.phase_curves[0] + free.unindexed_curve)
+    assert free.rwp < 0.6 * plain.rwp  # the Li2CO3 peaks of their own are modelled
+    assert np.all(np.abs(free.phases[0].lattice[:3] / np.array(structures[0].lattice.abc) - 1) < 1e-3)
+    assert free.zero_shift_deg == pytest.approx(zero, abs=0.01)
+    ax = free.plot()
+    assert len(ax.collections) == 2  # the phase's tick row and the unindexed peaks'
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
+def test_fit_fixed_shapes_solves_non_negative_scales():
+    # noiseless analytic input: background + 200 x curve 1 + 50 x curve 2 (+ a third curve entering
+    # with -30, which a non-negative scale must leave out)
+    x = np.linspace(10, 80, 3501)
+    background = 100 + 0.5 * x
+    curves = [1e3 * pseudo_voigt(x, c, 0.2, 0.5) for c in (25.0, 40.0, 60.0)]
+    pattern = xrd.Pattern(x, background + 200 * curves[0] + 50 * curves[1])
+    fit = fit_fixed_shapes(pattern, background, curves[:2])
+    np.testing.assert_allclose(fit.scales, [200, 50], rtol=1e-8)
+    assert fit.rwp < 1e-9
+    negative = xrd.Pattern(x, background + 200 * curves[0] - 30 * curves[2])
+    fit = fit_fixed_shapes(negative, background, curves, n_background=0)
+    assert fit.scales[2] == 0 and fit.scales[1] == 0 and fit.scales[0] > 0
+    # no curve, no Chebyshev term: Rwp of the background alone, by its definition
+    y = pattern.intensity
+    expected = np.sqrt(np.sum((y - background) ** 2 / y) / np.sum(y))
+    assert fit_fixed_shapes(pattern, background, n_background=0).rwp == pytest.approx(expected, rel=1e-12)
 
 
 def test_single_phase_rejects_distractors(make_mixture):

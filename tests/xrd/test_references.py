@@ -89,6 +89,16 @@ def test_amcsd_by_id_and_elements():
     assert all(set(database_candidates(["Zn", "O"], require_all=True)) <= set(candidates) for _ in [0])
 
 
+def test_database_leaves_out_what_is_not_solid_at_room_temperature():
+    # AMCSD 17231 is alpha-CO, 9722 / 17405 / 17080 dry ice (CO2), 15160 solid oxygen ("O.25"): low-temperature
+    # solids of room-temperature gases, which a powder measured at 25 degC cannot contain
+    candidates = database_candidates(["C", "O"])
+    assert not {"amcsd:17231", "amcsd:9722", "amcsd:17405", "amcsd:17080", "amcsd:15160"} & set(candidates)
+    assert "amcsd:17231" in database_candidates(["C", "O"], ambient_only=False)
+    # graphite and diamond stay
+    assert {reference_pattern(name).formula for name in candidates[:3]} == {"C"}
+
+
 def test_bad_sources():
     with pytest.raises(ValueError, match="source="):
         reference_pattern("NoSuchPhase")
