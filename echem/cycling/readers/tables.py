@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,12 @@ from ssbkit.errors import FormatError
 
 __all__ = [
     "clock_seconds",
-    "split_fields",
     "head_lines",
     "numeric",
     "pick",
     "read_table",
     "require",
+    "split_fields",
     "unit_factor",
 ]
 
@@ -92,20 +93,17 @@ def read_table(path: Path, *, header: int, sep: str, decimal: str = ".", usecols
     FormatError
         When pandas cannot parse the table or it has no data rows.
     """
+    options = {"sep": sep, "skiprows": header, "header": 0, "decimal": decimal, "usecols": usecols,
+               "index_col": False, "encoding": "utf-8-sig", "skipinitialspace": False}
     try:
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            skiprows=header,
-            header=0,
-            decimal=decimal,
-            usecols=usecols,
-            index_col=False,
-            encoding="utf-8-sig",
-            encoding_errors="replace",
-            low_memory=False,
-            skipinitialspace=False,
-        )
+        with warnings.catch_warnings():
+            # chunks of one column parsed to different types are fine: every column used is
+            # converted and checked value by value afterwards (numeric, clock_seconds)
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            try:
+                frame = pd.read_csv(path, **options)
+            except UnicodeDecodeError:  # a vendor header in another code page: keep the bytes readable
+                frame = pd.read_csv(path, encoding_errors="replace", **options)
     except (ValueError, pd.errors.ParserError, UnicodeError) as exc:
         raise FormatError(f"cannot parse the data table: {exc}", path=path, line=header + 1) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
