@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ssbkit.checks import check_positive
 from ssbkit.errors import CalibrationError
 
-from ._checks import as_map, check_choice, check_positive
+from ._checks import as_map, check_choice
 
 __all__ = [
     "Deflection",

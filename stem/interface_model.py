@@ -41,7 +41,9 @@ import numpy as np
 from scipy import constants as sc
 from scipy import optimize
 
-from ._checks import check_choice, check_positive
+from ssbkit.checks import check_positive
+
+from ._checks import check_choice
 
 __all__ = ["InterfaceModel", "simulate_interface"]
 

@@ -9,7 +9,9 @@ import numpy as np
 from scipy import constants as sc
 from scipy import integrate, ndimage
 
-from ._checks import as_map, check_choice, check_positive
+from ssbkit.checks import check_positive
+
+from ._checks import as_map, check_choice
 from .charge import ChargeMap, PotentialMap
 from .field import FieldMap
 
