@@ -111,7 +111,11 @@ def main() -> None:
         print(f"{label}: identification with cached refs {best:8.2f} s per pattern "
               f"(median {np.median(times):.2f} s) -> {fractions}; Rwp {100 * result.rwp:.2f} %")
         print(f"    speed-up vs recomputing refs with pymatgen alone: {t_pmg / best:6.1f}x")
-    print("anchor tools (Dara, XERUS, GSAS-II) are not run here: none is a dependency of ssbkit.")
+    # Dara (pip dara-xrd 1.3.0) refines with the BGMN binary, which it downloads from cedergrouphub.github.io
+    # at first use; GSAS-II has no PyPI distribution; XERUS drives GSAS-II. None can run from the package
+    # registries alone, so their figures cannot be produced in the same run here.
+    print("anchor tools: not run (Dara needs the BGMN binary from cedergrouphub.github.io, GSAS-II and XERUS "
+          "are not on PyPI)")
 
 
 if __name__ == "__main__":
