@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_map", "check_choice"]
+__all__ = ["as_map", "check_choice", "check_positive"]
 
 
 def as_map(values, name: str, *, shape=None, allow_nan: bool = False) -> np.ndarray:
@@ -30,3 +30,14 @@ def check_choice(value, name: str, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not allowed; choose one of {sorted(allowed)}")
     return value
+
+
+def check_positive(value, name: str) -> float:
+    """Return ``value`` as float, raising ValueError unless finite and > 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not np.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return number

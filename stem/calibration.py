@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ssbkit.checks import check_positive
 from ssbkit.errors import CalibrationError
 
-from ._checks import as_map
+from ._checks import as_map, check_positive
 from .deflection import rotate_vectors
 
 __all__ = ["BrightFieldDisk", "ScanRotation", "bright_field_disk", "find_scan_rotation"]

@@ -9,8 +9,7 @@ import numpy as np
 from scipy import constants as sc
 from scipy import ndimage
 
-from ssbkit.checks import check_positive
-
+from ._checks import check_positive
 from .field import FieldMap
 
 __all__ = ["ChargeMap", "PotentialMap", "charge_density", "divergence", "projected_potential"]

@@ -24,9 +24,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from ssbkit.checks import check_positive
 from ssbkit.errors import CalibrationError
 
+from ._checks import check_positive
 from .deflection import Deflection, rotate_vectors, subtract_background
 
 __all__ = ["CenterOfMass", "center_of_mass"]

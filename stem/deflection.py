@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ssbkit.checks import check_positive
 from ssbkit.errors import CalibrationError
 
-from ._checks import as_map, check_choice
+from ._checks import as_map, check_choice, check_positive
 
 __all__ = [
     "Deflection",

@@ -15,10 +15,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import hsv_to_rgb
 
-from ssbkit.checks import check_positive
 from ssbkit.errors import CalibrationError
 
-from ._checks import as_map, check_choice
+from ._checks import as_map, check_choice, check_positive
 from .constants import pv_over_e_volt
 from .deflection import Deflection
 from .registration import Registration, register_images, shift_image

@@ -41,9 +41,7 @@ import numpy as np
 from scipy import constants as sc
 from scipy import optimize
 
-from ssbkit.checks import check_positive
-
-from ._checks import check_choice
+from ._checks import check_choice, check_positive
 
 __all__ = ["InterfaceModel", "simulate_interface"]
 

@@ -9,9 +9,7 @@ import numpy as np
 from scipy import constants as sc
 from scipy import integrate, ndimage
 
-from ssbkit.checks import check_positive
-
-from ._checks import as_map, check_choice
+from ._checks import as_map, check_choice, check_positive
 from .charge import ChargeMap, PotentialMap
 from .field import FieldMap
 

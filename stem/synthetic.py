@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ssbkit.checks import check_positive
-
-from ._checks import as_map, check_choice
+from ._checks import as_map, check_choice, check_positive
 from .constants import pv_over_e_volt
 from .deflection import rotate_vectors
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssbkit.checks import check_positive_values
-
 __all__ = ["c_rate", "current_for_c_rate"]
+
+
+def _positive(name: str, value) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return arr
 
 
 def c_rate(current_ma, active_mass_mg, specific_capacity_mah_g):
@@ -35,8 +40,8 @@ def c_rate(current_ma, active_mass_mg, specific_capacity_mah_g):
     >>> round(c_rate(0.28, 10.0, 140.0), 6)
     0.2
     """
-    mass_g = check_positive_values(active_mass_mg, "active_mass_mg") / 1000.0
-    nominal = check_positive_values(specific_capacity_mah_g, "specific_capacity_mah_g")
+    mass_g = _positive("active_mass_mg", active_mass_mg) / 1000.0
+    nominal = _positive("specific_capacity_mah_g", specific_capacity_mah_g)
     rate = np.abs(np.asarray(current_ma, dtype=float)) / (mass_g * nominal)
     return float(rate) if rate.ndim == 0 else rate
 
@@ -66,6 +71,6 @@ def current_for_c_rate(rate, active_mass_mg, specific_capacity_mah_g):
     rate_arr = np.asarray(rate, dtype=float)
     if not np.all(np.isfinite(rate_arr)) or np.any(rate_arr < 0):
         raise ValueError(f"rate must be a non-negative C-rate, got {rate!r}")
-    mass_g = check_positive_values(active_mass_mg, "active_mass_mg") / 1000.0
-    current = rate_arr * mass_g * check_positive_values(specific_capacity_mah_g, "specific_capacity_mah_g")
+    mass_g = _positive("active_mass_mg", active_mass_mg) / 1000.0
+    current = rate_arr * mass_g * _positive("specific_capacity_mah_g", specific_capacity_mah_g)
     return float(current) if current.ndim == 0 else current

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ssbkit.checks import check_nonnegative, check_positive
-
 __all__ = [
     "ARRHENIUS_FORMS",
     "BOLTZMANN_EV_PER_K",
@@ -33,6 +31,20 @@ __all__ = [
 #: Boltzmann constant, eV/K (CODATA 2018, exact).
 BOLTZMANN_EV_PER_K = 8.617333262e-5
 ARRHENIUS_FORMS = ("sigma_t", "sigma")
+
+
+def _positive(name, value):
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return v
+
+
+def _nonnegative(name, value):
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return v
 
 
 @dataclass(frozen=True)
@@ -93,12 +105,12 @@ def conductivity(resistance_ohm, thickness_cm, area_cm2, *, resistance_err_ohm=0
     >>> round(conductivity(50, 0.1, 0.785).sigma_s_per_cm, 7)
     0.0025478
     """
-    r = check_positive(resistance_ohm, "resistance_ohm")
-    d = check_positive(thickness_cm, "thickness_cm")
-    s = check_positive(area_cm2, "area_cm2")
-    dr = check_nonnegative(resistance_err_ohm, "resistance_err_ohm")
-    dd = check_nonnegative(thickness_err_cm, "thickness_err_cm")
-    ds = check_nonnegative(area_err_cm2, "area_err_cm2")
+    r = _positive("resistance_ohm", resistance_ohm)
+    d = _positive("thickness_cm", thickness_cm)
+    s = _positive("area_cm2", area_cm2)
+    dr = _nonnegative("resistance_err_ohm", resistance_err_ohm)
+    dd = _nonnegative("thickness_err_cm", thickness_err_cm)
+    ds = _nonnegative("area_err_cm2", area_err_cm2)
     sigma = d / (r * s)
     err = sigma * float(np.sqrt((dr / r) ** 2 + (dd / d) ** 2 + (ds / s) ** 2))
     return Conductivity(sigma, err, r, d, s, dr, dd, ds)
@@ -121,8 +133,8 @@ def conductivity_round_pellet(resistance_ohm, thickness_cm, diameter_cm, *, resi
     -------
     Conductivity
     """
-    dia = check_positive(diameter_cm, "diameter_cm")
-    ddia = check_nonnegative(diameter_err_cm, "diameter_err_cm")
+    dia = _positive("diameter_cm", diameter_cm)
+    ddia = _nonnegative("diameter_err_cm", diameter_err_cm)
     return conductivity(resistance_ohm, thickness_cm, np.pi * dia**2 / 4,
                         resistance_err_ohm=resistance_err_ohm, thickness_err_cm=thickness_err_cm,
                         area_err_cm2=np.pi * dia * ddia / 2)
