@@ -42,6 +42,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,11 @@ from xrd.refinement import (
     fit_fixed_shapes,
     refine_phases,
 )
+
+# A refined cell length more than this (fraction) from its reference structure is reported as suspect:
+# the search allows 1.2 % (max_strain) and real powders of the referenced phase lie within a few tenths of
+# a percent (thermal expansion, stoichiometry); twice the search range means the fit went elsewhere.
+_SUSPECT_CELL_STRAIN = 0.02
 
 __all__ = ["IdentifiedPhase", "PhaseIdentification", "ScreenResult", "identify_phases", "screen_candidates"]
 
@@ -88,6 +94,9 @@ class IdentifiedPhase:
         Refined cell (angstrom, degrees) and standard errors.
     weight_fraction, weight_fraction_error : float
         Hill-Howard weight fraction (0-1) and standard error.
+    cell_strain : float
+        Largest relative deviation of a refined cell length from the reference (fraction); above
+        ``_SUSPECT_CELL_STRAIN`` :func:`identify_phases` warns.
     """
 
     name: str
@@ -103,6 +112,7 @@ class IdentifiedPhase:
     lattice_error: np.ndarray
     weight_fraction: float
     weight_fraction_error: float
+    cell_strain: float = 0.0
 
     def summary(self) -> dict:
         a, b, c, al, be, ga = (float(v) for v in self.lattice)
@@ -112,7 +122,8 @@ class IdentifiedPhase:
                 "n_missing_peaks": int(self.missing_peaks_deg.size), "a_angstrom": a, "b_angstrom": b,
                 "c_angstrom": c, "alpha_deg": al, "beta_deg": be, "gamma_deg": ga,
                 "weight_fraction_pct": 100 * self.weight_fraction,
-                "weight_fraction_error_pct": 100 * self.weight_fraction_error}
+                "weight_fraction_error_pct": 100 * self.weight_fraction_error,
+                "cell_strain_pct": 100 * self.cell_strain}
 
 
 @dataclass(frozen=True)
@@ -574,7 +585,12 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                 ph.name, ph.formula, ph.space_group, ph.card, s.figure_of_merit,
                 _explained_fraction(refinement, k, sigma), info.get(s.index, {}).get("gain", float("nan")),
                 peaks.two_theta_deg[hits], ph.peak_two_theta_deg[strong & ~present], ph.lattice, ph.lattice_error,
-                ph.weight_fraction, ph.weight_fraction_error))
+                ph.weight_fraction, ph.weight_fraction_error, ph.cell_strain))
+            if ph.cell_strain > _SUSPECT_CELL_STRAIN:
+                warnings.warn(f"{pattern.source or 'pattern'}: the refined cell of {ph.formula} ({ph.name}) differs "
+                              f"from its reference by {100 * ph.cell_strain:.1f} %; its reflections may be fitted to "
+                              "another phase's peaks (an unreferenced phase?) - check its lattice and weight fraction",
+                              UserWarning, stacklevel=3)
     return PhaseIdentification(tuple(phases), refinement, peaks, peaks.two_theta_deg[~all_matched],
                                tuple(ranked[:20]), n_candidates, tuple(failed), pattern)
 

@@ -154,12 +154,21 @@ def builtin_references() -> dict[str, dict]:
     return {name: dict(info) for name, info in _builtin_index().items()}
 
 
-def _amcsd_path() -> Path:
+def _larixite():
+    """The larixite package with its AMCSD module. Imported with the warning filters restored
+    afterwards: larixite 2026.1 calls ``warnings.filterwarnings("ignore", category=UserWarning)`` at
+    import (in cif_cluster), which would silence every UserWarning of the user's process."""
     try:
-        import larixite
+        with warnings.catch_warnings():
+            import larixite
+            import larixite.amcsd
     except ImportError as exc:  # pragma: no cover - exercised only without larixite
         raise ImportError("the AMCSD search needs the 'larixite' package (pip install larixite)") from exc
-    return Path(larixite.__file__).with_name("amcsd_cif1.db")
+    return larixite
+
+
+def _amcsd_path() -> Path:
+    return Path(_larixite().__file__).with_name("amcsd_cif1.db")
 
 
 def _amcsd_connect() -> sqlite3.Connection:
@@ -253,9 +262,7 @@ def _amcsd_non_ambient() -> frozenset[int]:
 
 @lru_cache(maxsize=1)
 def _amcsd_db():
-    from larixite.amcsd import AMCSD
-
-    return AMCSD(str(_amcsd_path()), read_only=True)
+    return _larixite().amcsd.AMCSD(str(_amcsd_path()), read_only=True)
 
 
 def _amcsd_cif_text(amcsd_id: int) -> str:

@@ -145,6 +145,10 @@ class PhaseResult:
         Reciprocal-lattice direction of the refined March-Dollase preferred orientation (None: random powder).
     march_dollase_r, march_dollase_r_error : float
         Its ratio r (1 for a random powder) and standard error (0 when not refined).
+    cell_strain : float
+        Largest relative deviation of a refined cell length from the reference structure's
+        (fraction). A few tenths of a percent is usual (temperature, composition, a reference
+        of another laboratory); percents mean the phase's reflections were fitted to other peaks.
     """
 
     name: str
@@ -166,6 +170,7 @@ class PhaseResult:
     orientation_hkl: tuple | None = None
     march_dollase_r: float = 1.0
     march_dollase_r_error: float = 0.0
+    cell_strain: float = 0.0
 
     def fwhm_deg(self, two_theta_deg):
         """Refined FWHM in degrees at the given angles."""
@@ -180,7 +185,7 @@ class PhaseResult:
         out.update({"volume_a3": self.volume_a3, "weight_fraction_pct": 100 * self.weight_fraction,
                     "weight_fraction_error_pct": 100 * self.weight_fraction_error,
                     "orientation_hkl": "" if self.orientation_hkl is None else " ".join(map(str, self.orientation_hkl)),
-                    "march_dollase_r": self.march_dollase_r})
+                    "march_dollase_r": self.march_dollase_r, "cell_strain_pct": 100 * self.cell_strain})
         return out
 
 
@@ -829,7 +834,8 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         phases.append(PhaseResult(
             ref.name, ref.formula, ref.space_group, ref.card, lattices[p], lat_err, float(volumes[p]),
             float(scales[p]), float(np.sqrt(max(cov_lin[p, p], 0))), float(wfrac[p]), float(wfrac_err[p]),
-            float(w), float(u), pos[inside], ref.hkl[ok][inside], scales[p] * inten[ok][inside], po, r, r_err))
+            float(w), float(u), pos[inside], ref.hkl[ok][inside], scales[p] * inten[ok][inside], po, r, r_err,
+            float(np.max(np.abs(lattices[p][:3] / ref.lattice[:3] - 1)))))
     unindexed_curve = model.free @ free_areas
     calculated = background_total + curves[:, :n_ph] @ scales + unindexed_curve
     weighted_obs = y / sigma

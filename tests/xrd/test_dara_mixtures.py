@@ -64,8 +64,13 @@ def test_dara_mixture_phases_and_fractions(shared_data, stem):
 def test_dara_mixture_with_missing_reference_reports_unexplained_peaks(shared_data):
     # In2O3 30.22 + La(OH)3 50.14 + TiO2 20.04 wt% (file name); La(OH)3 has no AMCSD entry
     # (PHYSICS.md), so the others must be found, nothing else, and La(OH)3's peaks left unexplained.
-    _, result = _identify(shared_data, "In2O3_0p3022-La(OH)3_0p5014-TiO2_0p2004")
+    # Beside the unreferenced La(OH)3 the few weak anatase reflections are not pinned down: its refined c
+    # is ~3 % off anatase's 9.51 A (AMCSD 10735), which must be flagged rather than reported silently.
+    with pytest.warns(UserWarning, match=r"TiO2 \(amcsd:\d+\) differs from its reference by [2-9]\.\d %"):
+        _, result = _identify(shared_data, "In2O3_0p3022-La(OH)3_0p5014-TiO2_0p2004")
     assert sorted(result.formulas) == ["In2O3", "TiO2"]
+    in2o3 = result.phases[result.formulas.index("In2O3")]
+    assert in2o3.cell_strain < 0.002  # bixbyite In2O3 is well determined (a = 10.117 A, AMCSD 10.118 A)
     assert result.unexplained_peaks_deg.size >= 5
     # La(OH)3 (hexagonal, a ~ 6.52 A) 100 reflection: d = a sqrt(3)/2 = 5.65 A, 2-theta = 15.7 deg at Cu K-alpha1;
     # neither In2O3 nor TiO2 has a reflection below 20 deg

@@ -72,8 +72,11 @@ def test_refinement_recovers_cell_zero_and_fractions(make_mixture):
     refs = [reference_pattern(n) for n in names]
     result = refine_phases(pattern, refs)
     assert result.zero_shift_deg == pytest.approx(zero, abs=0.01)
-    for phase, structure, weight in zip(result.phases, structures, weights):
+    for phase, structure, weight, ref in zip(result.phases, structures, weights, refs):
         assert np.all(np.abs(phase.lattice[:3] / np.array(structure.lattice.abc) - 1) < 1e-3)
+        # the strain the synthetic input applied to the reference cell (conftest.strained_structure)
+        applied = np.max(np.abs(np.array(structure.lattice.abc) / ref.lattice[:3] - 1))
+        assert phase.cell_strain == pytest.approx(applied, abs=1e-3)
         assert phase.weight_fraction == pytest.approx(weight, abs=0.03)
         assert np.all(np.isfinite(phase.lattice_error[:3])) and phase.weight_fraction_error > 0
     assert sum(p.weight_fraction for p in result.phases) == pytest.approx(1.0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -97,6 +100,16 @@ def test_database_leaves_out_what_is_not_solid_at_room_temperature():
     assert "amcsd:17231" in database_candidates(["C", "O"], ambient_only=False)
     # graphite and diamond stay
     assert {reference_pattern(name).formula for name in candidates[:3]} == {"C"}
+
+
+def test_amcsd_search_leaves_the_warning_filters_alone():
+    # larixite 2026.1 silences all UserWarnings when imported; the AMCSD search must not pass that on
+    code = ("import warnings\n"
+            "from xrd.references import database_candidates, reference_pattern\n"
+            "reference_pattern(database_candidates(['Zn', 'O'])[0])\n"
+            "ignored = [f for f in warnings.filters if f[0] == 'ignore' and f[1] is None and f[2] is UserWarning]\n"
+            "assert not ignored, ignored\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
 
 
 def test_bad_sources():
