@@ -7,8 +7,10 @@ its section carries the error and the rest goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +60,18 @@ def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path) -> Se
         figure_dir=figure_dir,
         figure_prefix=figure_prefix(measurement.label),
     )
-    try:
-        return builder(inp)
-    except Exception as exc:  # one failed analysis must not stop the report
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Section(technique=measurement.technique, title=measurement.label, error=detail)
+    with warnings.catch_warnings(record=True) as caught:
+        # what the analysis warns about belongs on its page; library deprecation notices do not
+        warnings.simplefilter("always")
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.simplefilter("ignore", category)
+        try:
+            section = builder(inp)
+        except Exception as exc:  # one failed analysis must not stop the report
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            section = Section(technique=measurement.technique, title=measurement.label, error=detail)
+    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return dataclasses.replace(section, warnings=section.warnings + messages) if messages else section
 
 
 @dataclass(frozen=True)

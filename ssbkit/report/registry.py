@@ -142,6 +142,8 @@ class Section:
         The analysis result object, for Python users and comparisons.
     error : str, optional
         Set when the analysis failed; the page then shows it instead.
+    warnings : tuple of str
+        Warnings the analysis raised (each once), shown above its results.
     """
 
     technique: str
@@ -153,6 +155,7 @@ class Section:
     summary: dict = field(default_factory=dict)
     result: Any = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def figure_prefix(label: str) -> str:

@@ -71,3 +71,26 @@ def test_one_corrupt_file_fails_only_its_section(demo_report, tmp_path, capsys):
     assert list(failed["measurement"]) == [victim.label]
     assert len(summary) == len(study.all_measurements)
     assert "Analysis failed" in (report / "LCO.html").read_text()
+
+
+def test_analysis_warnings_are_shown_on_the_page(demo_report, tmp_path):
+    """A warning raised while a measurement is analysed appears in its section, which still succeeds."""
+    import shutil
+
+    from ssbkit.cli import main
+
+    out, _ = demo_report
+    data = tmp_path / "data"
+    shutil.copytree(out / "data", data)
+    study = Study.load(data / "study.toml")
+    victim = study.measurements(sample="LCO", technique="xas")[0]
+    path = victim.paths[0]
+    lines = path.read_text().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    lines[first], lines[first + 1] = lines[first + 1], lines[first]  # two energies out of order
+    path.write_text("".join(lines))
+    report = tmp_path / "report"
+    assert main(["--quiet", "report", str(data / "study.toml"), "--out", str(report)]) == 0
+    page = (report / "LCO.html").read_text()
+    assert "Warnings:" in page and "not monotonic; sorted them" in page
+    assert "Analysis failed" not in page
