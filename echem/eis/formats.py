@@ -30,6 +30,7 @@ __all__ = [
     "parse_biologic_mpr",
     "parse_biologic_mpt",
     "parse_gamry",
+    "parse_ivium_idf",
     "parse_table",
     "parse_xlsx",
     "parse_zview",
@@ -313,6 +314,50 @@ def parse_zview(path: Path) -> RawTable:
         raise FormatError(f"header declares {declared} points, file has {len(values)} (truncated?)",
                           path=path, line=int(line_numbers[-1]))
     return RawTable(values[:, 0], values[:, 1] + 1j * values[:, 2], line_numbers, metadata)
+
+
+def parse_ivium_idf(path: Path) -> RawTable:
+    """IviumSoft data file (``.idf``) of an impedance measurement.
+
+    The file is a ``key=value`` settings header (``Method=Impedance``, ``Title=``, ...), a
+    short binary marker, then a ``Data Objects`` block. Its ``primary_data`` object gives the
+    number of columns (3), the number of rows, then one row per frequency: ``Z'`` (ohm),
+    ``Z''`` (ohm, physics sign: negative for a capacitive response) and the frequency (Hz),
+    separated by white space. The row count is checked, so a cut file is refused.
+    """
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise FormatError("file is empty", path=path)
+    lines = raw.decode("latin-1").replace("\r\r\n", "\n").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "primary_data"), None)
+    if start is None or start + 2 >= len(lines):
+        raise FormatError("no 'primary_data' object: not an Ivium data file, or truncated", path=path)
+    metadata: dict[str, Any] = {"format": "ivium-idf"}
+    for line in lines[:start]:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("Method", "Technique", "Title", "starttime", "endtime", "serialnumber",
+                                   "software") and value.strip():
+            metadata[key.strip()] = value.strip()
+    if metadata.get("Method", "Impedance") != "Impedance":
+        raise FormatError(f"Ivium method {metadata['Method']!r} is not an impedance measurement", path=path)
+    try:
+        n_columns, n_rows = int(lines[start + 1]), int(lines[start + 2])
+    except ValueError:
+        raise FormatError("primary_data does not start with its column and row counts", path=path,
+                          line=start + 2) from None
+    if n_columns != 3:
+        raise FormatError(f"primary_data has {n_columns} columns; an impedance table has 3 (Z', Z'', f)",
+                          path=path, line=start + 2)
+    first = start + 3
+    if first + n_rows > len(lines):
+        raise FormatError(f"primary_data declares {n_rows} rows, the file ends after {len(lines) - first}"
+                          " (truncated?)", path=path, line=len(lines))
+    values, line_numbers = numeric_rows(lines[:first + n_rows], first, path=path, delimiter=None,
+                                        decimal_comma=False, columns=[0, 1, 2], n_fields=3)
+    if len(values) != n_rows:
+        raise FormatError(f"primary_data declares {n_rows} rows, {len(values)} found", path=path,
+                          line=int(line_numbers[-1]) + 1)
+    return RawTable(values[:, 2], values[:, 0] + 1j * values[:, 1], line_numbers, metadata)
 
 
 def parse_xlsx(path: Path, *, columns: dict | None = None, sheet=0) -> RawTable:

@@ -23,6 +23,7 @@ from echem.eis.formats import (
     parse_biologic_mpr,
     parse_biologic_mpt,
     parse_gamry,
+    parse_ivium_idf,
     parse_table,
     parse_xlsx,
     parse_zview,
@@ -41,10 +42,10 @@ FORMATS: dict[str, Callable[[Path, dict | None], RawTable]] = {
     "zview": lambda path, columns: parse_zview(path),
     "autolab": lambda path, columns: parse_zview(path),
     "xlsx": lambda path, columns: parse_xlsx(path, columns=columns),
+    "ivium-idf": lambda path, columns: parse_ivium_idf(path),
 }
 
 _UNSUPPORTED = {
-    ".idf": "Ivium .idf is not supported; export the spectrum as text (csv) from IviumSoft",
     ".xls": "legacy Excel .xls is not supported; save as .xlsx or csv",
 }
 
@@ -57,6 +58,8 @@ def _sniff(path: Path) -> str:
         return "biologic-mpr"
     if head.startswith(b"PK\x03\x04") and suffix == ".xlsx":
         return "xlsx"
+    if suffix == ".idf":
+        return "ivium-idf"
     if suffix in _UNSUPPORTED:
         raise FormatError(_UNSUPPORTED[suffix], path=path)
     text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
@@ -125,12 +128,12 @@ def read_eis(path, *, format: str | None = None, columns: dict | None = None) ->
     ----------
     path : str or Path
         The file. It is only read.
-    format : {None, "csv", "chi", "gamry", "biologic-mpt", "biologic-mpr", "zview", "autolab", "xlsx"}
+    format : {None, "csv", "chi", "gamry", "biologic-mpt", "biologic-mpr", "zview", "autolab", "xlsx", "ivium-idf"}
         Force a format; None detects it from content and extension.
         ``"csv"`` is any delimited text table (also PowerSuite, Parstat,
         pyDRTtools text files); ``"chi"`` is a CH Instruments text export;
         ``"autolab"`` the Z60W text export of Autolab/NOVA; ``"zview"``
-        Scribner ZPlot/ZView ``.z``.
+        Scribner ZPlot/ZView ``.z``; ``"ivium-idf"`` an IviumSoft ``.idf`` data file.
     columns : dict, optional
         For ``csv``/``xlsx``: which columns hold the data, keys
         ``"frequency_hz"``, ``"z_real_ohm"`` and one of ``"z_imag_ohm"`` /

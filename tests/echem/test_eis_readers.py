@@ -22,7 +22,6 @@ EIS = ("echem", "eis")
 # Files that are not impedance spectra or not a supported format (INDEX.md):
 REFUSED = {
     "pydrttools__gamma_data.csv",  # a DRT gamma(tau) table, no frequency/impedance
-    "pyimpspec__data.idf",  # Ivium binary-ish .idf: unsupported, refused clearly
 }
 
 
@@ -149,6 +148,27 @@ def test_parstat_zero_frequency_rows_dropped(shared_data):
 # ---------- broken files (made in tmp_path, never touching the shared copies) ----------
 
 
+def test_ivium_idf_holds_the_control_spectrum(shared_data):
+    # the same pyimpspec 'control' spectrum, stored by IviumSoft with 6 significant digits
+    ref = echem.read_eis(_eis_dir(shared_data) / "pyimpspec__data.mpt")
+    data = echem.read_eis(_eis_dir(shared_data) / "pyimpspec__data.idf")
+    assert data.metadata["format"] == "ivium-idf" and data.metadata["Method"] == "Impedance"
+    np.testing.assert_allclose(data.frequency_hz, ref.frequency_hz, rtol=1e-5)
+    np.testing.assert_allclose(data.z_ohm, ref.z_ohm, rtol=1e-5)
+    assert np.all(data.z_ohm.imag < 0)
+
+
+@pytest.mark.parametrize("keep_rows", [0, 12])
+def test_truncated_ivium_idf_raises_format_error(shared_data, tmp_path, keep_rows):
+    lines = (_eis_dir(shared_data) / "pyimpspec__data.idf").read_bytes().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == b"primary_data")
+    broken = tmp_path / "cut.idf"
+    broken.write_bytes(b"".join(lines[: start + 3 + keep_rows]))
+    with pytest.raises(FormatError, match="declares 29 rows") as info:
+        echem.read_eis(broken)
+    assert info.value.path == str(broken)
+
+
 @pytest.mark.parametrize(
     "name", ["pyimpspec__data.mpt", "pyimpspec__data.dta", "impedancepy__exampleDataAutolab.txt",
              "impedancepy__exampleDataCHInstruments.txt", "pyimpspec__data-comma-decimal-separator.csv"]
@@ -186,7 +206,7 @@ def test_header_only_mpt_raises(shared_data, tmp_path):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(blob=st.binary(min_size=1, max_size=400),
-       suffix=st.sampled_from([".csv", ".txt", ".mpt", ".mpr", ".DTA", ".z", ".xlsx"]))
+       suffix=st.sampled_from([".csv", ".txt", ".mpt", ".mpr", ".DTA", ".z", ".xlsx", ".idf"]))
 def test_garbage_raises_format_error_only(tmp_path, blob, suffix):
     path = tmp_path / f"garbage{suffix}"
     path.write_bytes(blob)
