@@ -30,10 +30,10 @@ class DRTResult:
 
     Attributes
     ----------
-    tau_s : ndarray, shape (k,)
-        Relaxation-time grid, s.
-    gamma_ohm : ndarray, shape (k,)
-        γ(ln τ), Ohm (per unit ln τ).
+    tau_s : ndarray, shape (m,)
+        Relaxation-time grid, s: ten points per spacing of the RBF centres.
+    gamma_ohm : ndarray, shape (m,)
+        γ(ln τ) on that grid, Ohm (per unit ln τ).
     r_inf_ohm : float
         Series resistance R_∞, Ohm.
     inductance_h : float
@@ -176,17 +176,21 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
         regularization = float(grid[int(np.argmin([_gcv(a, lmat, b, lam) for lam in grid]))])
     aug = np.vstack([a, np.sqrt(regularization) * lmat])
     x, _ = nnls(aug, np.concatenate([b, np.zeros(lmat.shape[0])]), maxiter=50 * aug.shape[1])
-    gamma = phi_grid @ x[n_extra:]
-    tau = np.exp(log_tau)
+    # γ(ln τ) is the sum of the RBFs: evaluate it 10 times finer than their centres, so that peak
+    # positions are not rounded to the centre spacing
+    fine = np.linspace(lo, hi, 10 * (k - 1) + 1)
+    gamma = np.exp(-(((fine[:, None] - log_tau[None, :]) / width) ** 2)) @ x[n_extra:]
+    tau = np.exp(fine)
     model = (x[0] + (1j * omega * x[1] if inductance else 0)
              + (a_re + 1j * a_im) @ x[n_extra:])
     peaks, _ = find_peaks(gamma, prominence=0.02 * max(gamma.max(), 1e-300))
     areas = []
-    minima = np.r_[0, [i for i in range(1, k - 1) if gamma[i] <= gamma[i - 1] and gamma[i] <= gamma[i + 1]], k - 1]
+    n = fine.size
+    minima = np.r_[0, [i for i in range(1, n - 1) if gamma[i] <= gamma[i - 1] and gamma[i] <= gamma[i + 1]], n - 1]
     for p in peaks:
         left = minima[minima < p].max(initial=0)
-        right = minima[minima > p].min(initial=k - 1)
-        areas.append(float(np.trapezoid(gamma[left : right + 1], log_tau[left : right + 1])))
+        right = minima[minima > p].min(initial=n - 1)
+        areas.append(float(np.trapezoid(gamma[left : right + 1], fine[left : right + 1])))
     return DRTResult(
         tau_s=tau, gamma_ohm=gamma, r_inf_ohm=float(x[0]),
         inductance_h=float(x[1]) if inductance else 0.0, regularization=float(regularization),
