@@ -65,3 +65,22 @@ def test_bto_grows_with_coating_and_comparison(built):
         assert (figures / figure.filename).is_file()
     assert section.summary["wfrac_BaTiO3_BTO8-LCO_pct"] == pytest.approx(bto[3])
     assert compare([(s, sec) for s, sec, _ in sections][:1], figures, "one_") is None
+
+
+def test_section_lists_the_peaks_no_phase_explains(shared_data, tmp_path):
+    # Dara In2O3 30.22 + La(OH)3 50.14 + TiO2 20.04 wt%: La(OH)3 has no AMCSD entry, so its peaks stay
+    # unexplained; its 100 reflection (a = 6.52 A) lies at 2-theta 15.7 deg, d = a sqrt(3)/2 = 5.65 A
+    from ssbkit.report.registry import SectionInput
+
+    path = shared_data / "xrd/dara_precursor_mixture/In2O3_0p3022-La(OH)3_0p5014-TiO2_0p2004--2min.xrdml"
+    inp = SectionInput(files=(path,), parameters={"elements": ["In", "La", "O", "H", "Ti"]}, sample=None,
+                       label="In2O3-mix", figure_dir=tmp_path, figure_prefix="mix-")
+    with pytest.warns(UserWarning, match="TiO2"):  # its cell is flagged (see test_dara_mixtures)
+        section = section_builder("xrd")(inp)
+    count = next(q for q in section.quantities if q.name == "peaks no phase explains")
+    assert count.value == section.result.unexplained_peaks_deg.size >= 5
+    table = section.tables[1]
+    assert table.columns == ("2θ [deg]", "d [Å]")
+    rows = [(float(t), float(d)) for t, d in table.rows]
+    assert any(abs(t - 15.7) < 0.3 and abs(d - 5.65) < 0.1 for t, d in rows)
+    assert "Δcell [%]" in section.tables[0].columns

@@ -72,10 +72,20 @@ def _phase_table(result) -> Table:
         rows.append((phase.formula, phase.space_group, phase.card or phase.name, f"{a:.4f}({ea:.4f})",
                      f"{b:.4f}({eb:.4f})", f"{c:.4f}({ec:.4f})", angles,
                      f"{100 * phase.weight_fraction:.1f} ± {100 * phase.weight_fraction_error:.1f}",
-                     f"{phase.figure_of_merit:.2f}"))
-    return Table("Identified phases: refined cell (standard error) and Hill-Howard weight fraction",
+                     f"{100 * phase.cell_strain:.2f}", f"{phase.figure_of_merit:.2f}"))
+    return Table("Identified phases: refined cell (standard error), its largest deviation from the reference "
+                 "cell and Hill-Howard weight fraction",
                  ("phase", "space group", "reference", "a [Å]", "b [Å]", "c [Å]", "α/β/γ [deg]", "w [wt%]",
-                  "FoM"), tuple(rows))
+                  "Δcell [%]", "FoM"), tuple(rows))
+
+
+def _unexplained_table(result, wavelength_angstrom: float) -> Table:
+    """Observed peaks no identified phase explains, with their d-spacings (Bragg: d = λ / 2 sin θ) for a
+    search in a card database; the final refinement models them as free peaks."""
+    positions = result.unexplained_peaks_deg
+    d = wavelength_angstrom / (2 * np.sin(np.radians(positions) / 2))
+    return Table("Observed peaks no identified phase explains (modelled as free peaks in the refinement)",
+                 ("2θ [deg]", "d [Å]"), tuple((f"{t:.3f}", f"{v:.4f}") for t, v in zip(positions, d)))
 
 
 @register("xrd")
@@ -113,6 +123,10 @@ def build(inp: SectionInput) -> Section:
     if result.refinement is not None:
         quantities.append(Quantity("zero shift", result.refinement.zero_shift_deg, "deg",
                                    result.refinement.zero_shift_error_deg))
+    quantities.append(Quantity("peaks no phase explains", float(result.unexplained_peaks_deg.size), "peaks"))
+    tables = [_phase_table(result)]
+    if result.unexplained_peaks_deg.size:
+        tables.append(_unexplained_table(result, pattern.wavelength_angstrom))
     summary = {k: v for k, v in result.summary().items() if isinstance(v, (int, float, str, bool))}
     summary["wavelength_angstrom"] = pattern.wavelength_angstrom
     parameters = {"candidates": [str(c) for c in candidates] if candidates is not None else "built-ins",
@@ -120,7 +134,7 @@ def build(inp: SectionInput) -> Section:
                   "min_weight_fraction": min_wf, "wavelength_angstrom": pattern.wavelength_angstrom,
                   "wavelength_assumed": pattern.wavelength_assumed}
     return Section(technique="xrd", title="Powder XRD: phases, lattice parameters and weight fractions",
-                   quantities=tuple(quantities), figures=tuple(figures), tables=(_phase_table(result),),
+                   quantities=tuple(quantities), figures=tuple(figures), tables=tuple(tables),
                    parameters=parameters, summary=summary, result=result)
 
 
