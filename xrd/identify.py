@@ -68,6 +68,9 @@ from xrd.refinement import (
 # the search allows 1.2 % (max_strain) and real powders of the referenced phase lie within a few tenths of
 # a percent (thermal expansion, stoichiometry); twice the search range means the fit went elsewhere.
 _SUSPECT_CELL_STRAIN = 0.02
+# Alternatives to an accepted phase (polymorphs, isostructural entries) whose best preferred orientation is
+# searched, the closest first (refined without orientation).
+_ORIENTED_ALTERNATIVES = 2
 
 __all__ = ["IdentifiedPhase", "PhaseIdentification", "ScreenResult", "identify_phases", "screen_candidates"]
 
@@ -704,8 +707,9 @@ def _fit_orientation(pattern, refs, accepted, refinement, background, orient, or
 
 def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info, fwhm0, orient,
                      declared_elements, min_gain, best_rwp):
-    """Try alternatives to each accepted phase in its place (each with its own best preferred
-    orientation) and keep one that lowers Rwp by more than 1 % (relative). Alternatives are the
+    """Try alternatives to each accepted phase in its place (the ``_ORIENTED_ALTERNATIVES`` that fit
+    best without texture, each with its own best preferred orientation) and keep one that lowers Rwp
+    by more than 1 % (relative). Alternatives are the
     other screened structures of the same formula (polymorphs) and isostructural ones of another
     formula (same space group, cell volume within 5 %), which the peak positions alone cannot tell
     apart (e.g. rock-salt NiO and TiO). When the two fit equally well (Rwp within ``min_gain``),
@@ -715,9 +719,11 @@ def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background,
     holds the lowest Rwp each untextured accepted phase reached with an orientation axis."""
     for k in range(len(accepted)):
         # the current phase's best Rwp with any orientation, computed when first needed
-        current_rwp = refinement.rwp if accepted[k].index in orient else best_rwp.get(accepted[k].index)
+        current = accepted[k]
+        current_rwp = refinement.rwp if current.index in orient else best_rwp.get(current.index)
+        alt_orient = {i: a for i, a in orient.items() if i != current.index}
+        refitted = []
         for alt in shortlist:
-            current = accepted[k]
             # candidates rejected as an addition may still be the better replacement
             if alt.index == current.index or any(alt.index == s.index for s in accepted):
                 continue
@@ -727,8 +733,6 @@ def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background,
             polymorph = alt.formula == current.formula and alt.space_group != current.space_group
             if not (isostructural or polymorph):
                 continue
-            others = frozenset().union(*(refs[s.index].elements for j, s in enumerate(accepted) if j != k))
-            alt_orient = {i: a for i, a in orient.items() if i != current.index}
             try:
                 trial, result = _refit(pattern, refs, accepted, refinement, background, alt_orient,
                                        replace=(k, alt))
@@ -738,6 +742,13 @@ def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background,
             # candidate may be (texture and scattering-factor contrast both rescale its intensities)
             if not isostructural and result.rwp > 1.2 * refinement.rwp:
                 continue
+            refitted.append((result.rwp, alt, trial, result))
+        # the orientation search (a refinement per axis) only for the closest alternatives: a family of
+        # isostructural entries (e.g. a dozen Li-Ti-O spinels) would otherwise cost four refinements each
+        refitted.sort(key=lambda item: item[0])
+        for _, alt, trial, result in refitted[:_ORIENTED_ALTERNATIVES]:
+            current = accepted[k]
+            others = frozenset().union(*(refs[s.index].elements for j, s in enumerate(accepted) if j != k))
             axis, result, alt_rwp = _best_orientation(pattern, refs, trial, result, background, alt_orient, k,
                                                       min_gain)
             if current_rwp is None:
