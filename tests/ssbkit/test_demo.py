@@ -50,17 +50,22 @@ def test_demo_end_to_end(demo_report):
         assert f"<small>({technique})</small>" in comparison, technique
 
 
-def test_one_corrupt_file_fails_only_its_section(demo_report, tmp_path, capsys):
-    """Issue 9 acceptance: one corrupt file -> that section marked failed, every other present."""
+def _demo_copy_and_lco_xas(demo_report, tmp_path):
+    """A copy of the demo study, the study, and LCO's first XAS measurement in the copy (to alter)."""
     import shutil
-
-    from ssbkit.cli import main
 
     out, _ = demo_report
     data = tmp_path / "data"
     shutil.copytree(out / "data", data)
     study = Study.load(data / "study.toml")
-    victim = study.measurements(sample="LCO", technique="xas")[0]
+    return data, study, study.measurements(sample="LCO", technique="xas")[0]
+
+
+def test_one_corrupt_file_fails_only_its_section(demo_report, tmp_path, capsys):
+    """Issue 9 acceptance: one corrupt file -> that section marked failed, every other present."""
+    from ssbkit.cli import main
+
+    data, study, victim = _demo_copy_and_lco_xas(demo_report, tmp_path)
     path = victim.paths[0]
     path.write_bytes(path.read_bytes()[:300])  # truncated mid-header
     report = tmp_path / "report"
@@ -75,15 +80,9 @@ def test_one_corrupt_file_fails_only_its_section(demo_report, tmp_path, capsys):
 
 def test_analysis_warnings_are_shown_on_the_page(demo_report, tmp_path):
     """A warning raised while a measurement is analysed appears in its section, which still succeeds."""
-    import shutil
-
     from ssbkit.cli import main
 
-    out, _ = demo_report
-    data = tmp_path / "data"
-    shutil.copytree(out / "data", data)
-    study = Study.load(data / "study.toml")
-    victim = study.measurements(sample="LCO", technique="xas")[0]
+    data, _, victim = _demo_copy_and_lco_xas(demo_report, tmp_path)
     path = victim.paths[0]
     lines = path.read_text().splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
