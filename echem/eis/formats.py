@@ -260,7 +260,8 @@ def parse_biologic_mpr(path: Path) -> RawTable:
     if head != _MPR_MAGIC:
         raise FormatError("not a BioLogic .mpr file (magic bytes differ)", path=path, offset=0)
     try:
-        mpr = BioLogic.MPRfile(str(path))
+        with open(path, "rb") as handle:  # galvani leaves a file it opened itself unclosed
+            mpr = BioLogic.MPRfile(handle)
     except Exception as exc:  # noqa: BLE001 - galvani raises many types on bad input
         raise FormatError(f"galvani {getattr(galvani, '__version__', '')} cannot read it: "
                           f"{type(exc).__name__}: {exc}", path=path) from None

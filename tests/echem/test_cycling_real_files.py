@@ -1,5 +1,5 @@
 """Real cycler files (../shared/data/echem/cycling, listed in its INDEX.md): every file
-is read or refused with a FormatError, and per-cycle capacities agree with galvani 0.5,
+is read or refused with a FormatError, and per-cycle capacities agree with galvani (datalab-org fork 0.6),
 NewareNDA 2026.6.11, cellpy's golden summary (cellpy@c5d74b9) or the vendor's own
 capacity columns within 0.5 %."""
 
@@ -50,10 +50,10 @@ EXPECTED = {
     "yadg__gcpl.issue_149.mpt": "biologic_mpt",
     "yadg__gcpl.issue_211.mpr": "biologic_mpr",
     "yadg__gcpl.issue_211.mpt": "biologic_mpt",
-    "yadg__gcpl.issue_230.mpr": "refused: galvani cannot read this EC-Lab version (Column ID 115",
+    "yadg__gcpl.issue_230.mpr": "biologic_mpr",
     "yadg__gcpl.mpr": "biologic_mpr",
     "yadg__gcpl.pr_182.1.mpr": "biologic_mpr",
-    "yadg__mb.issue_223.mpr": "refused: galvani cannot read this EC-Lab version (Column ID 112",
+    "yadg__mb.issue_223.mpr": "biologic_mpr",
     "yadg__mb.issue_223.mpt": "biologic_mpt",
     "yadg__mb.mpr": "biologic_mpr",
 }
@@ -104,6 +104,40 @@ def test_every_real_file_is_read_or_refused_clearly(folder):
 def test_record_counts_match_cellpy_goldens(folder, name, rows):
     data = _read(folder / name)
     assert len(data.data) + data.metadata["dropped_records"] == rows
+
+
+def test_mpr_with_columns_galvani_does_not_know_matches_its_mpt_export(folder):
+    # EC-Lab 11.6 Modulo Bat file with column IDs unknown to galvani (880): the records read from the .mpr
+    # equal EC-Lab's own .mpt export of the same run (7 significant digits). Cycles are not compared: the
+    # .mpt carries EC-Lab's loop counter ("cycle number", one loop here), the .mpr has none, so cycles are
+    # derived from the current sign there (recorded in the metadata).
+    mpr = _read(folder / "yadg__mb.issue_223.mpr")
+    mpt = _read(folder / "yadg__mb.issue_223.mpt")
+    assert len(mpr.data) == len(mpt.data) == 108
+    assert mpr.metadata["cycle_source"].startswith("derived") and mpt.metadata["cycle_source"] == "file"
+    for column in ("time_s", "voltage_v", "current_ma", "charge_capacity_mah", "discharge_capacity_mah"):
+        np.testing.assert_allclose(mpr.data[column], mpt.data[column], rtol=1e-6, atol=1e-7, err_msg=column)
+
+
+def test_mpr_with_two_unknown_columns_reads_the_columns_around_them(folder):
+    # EC-Lab GCPL file with two column IDs galvani does not know (883, 884), read as 8-byte floats: the
+    # columns before them agree with each other (the running sum of the dq column equals the (Q-Qo)
+    # counter) and the last column, after them, is a plausible step clock (0 at each step start, never
+    # beyond the test time), which a wrong width of the unknown columns would scramble.
+    from galvani import BioLogic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with open(folder / "yadg__gcpl.issue_230.mpr", "rb") as handle:
+            raw = BioLogic.MPRfile(handle).data
+    counter = raw["(Q-Qo)/mA.h"] - raw["(Q-Qo)/mA.h"][0]
+    np.testing.assert_allclose(np.cumsum(raw["dq/mA.h"]) - raw["dq/mA.h"][0], counter, atol=1e-6)
+    step_time, time = raw["step time/s"], raw["time/s"] - raw["time/s"][0]
+    assert np.all(step_time >= 0) and np.all(step_time <= time + 1e-6)
+    assert np.count_nonzero(step_time == 0) >= len(np.unique(raw["Ns"]))
+    # cycles derived from the current sign agree with EC-Lab's own half-cycle counter (two per cycle)
+    data = _read(folder / "yadg__gcpl.issue_230.mpr")
+    assert data.data["cycle"].max() == int(raw["half cycle"].max()) // 2 + 1
 
 
 def test_custom_file_reads_through_a_column_mapping(folder):

@@ -1,5 +1,5 @@
 """I-V analysis against analytic models, and the I-V readers on the real files in
-../shared/data/echem/iv (values checked against the files' own text and galvani 0.5)."""
+../shared/data/echem/iv (values checked against the files' own text and galvani, datalab-org fork 0.6)."""
 
 from __future__ import annotations
 

@@ -84,14 +84,15 @@ def biologic_columns(columns, get, *, path, format: str, metadata: dict, first_h
 def open_mpr(path: Path) -> tuple[np.ndarray, dict]:
     """Records (numpy structured array) and metadata of an EC-Lab ``.mpr`` file, via galvani.
 
-    galvani 0.5 does not know every column ID of newer EC-Lab versions
-    (galvani issues #112, #126); such files raise :class:`FormatError`
-    advising a ``.mpt`` export instead.
+    The datalab-org fork of galvani (0.6) reads columns whose ID it does not know as 8-byte
+    floats and warns (``UserWarning``: "Unknown column ID ..."); the original galvani 0.5
+    raised instead (its issues #112, #126). A file it still cannot read raises
+    :class:`FormatError` advising a ``.mpt`` export.
 
     Raises
     ------
     FormatError
-        For a file without the BioLogic magic bytes, an unknown column ID,
+        For a file without the BioLogic magic bytes, one galvani cannot decode,
         or a broken or truncated file.
     """
     with open(path, "rb") as handle:
@@ -101,7 +102,8 @@ def open_mpr(path: Path) -> tuple[np.ndarray, dict]:
     from galvani import BioLogic
 
     try:
-        mpr = BioLogic.MPRfile(str(path))
+        with open(path, "rb") as handle:  # galvani leaves a file it opened itself unclosed
+            mpr = BioLogic.MPRfile(handle)
     except NotImplementedError as exc:
         raise FormatError(
             f"galvani cannot read this EC-Lab version ({exc}); export the file as .mpt from EC-Lab and read that",
