@@ -240,41 +240,25 @@ def parse_biologic_mpt(path: Path) -> RawTable:
     return RawTable(values[:, 0], values[:, 1] - 1j * values[:, 2], line_numbers, metadata)
 
 
-_MPR_MAGIC = b"BIO-LOGIC MODULAR FILE"
-
-
 def parse_biologic_mpr(path: Path) -> RawTable:
-    """BioLogic EC-Lab binary ``.mpr``, read with galvani (Kerr et al., galvani).
+    """BioLogic EC-Lab binary ``.mpr``, opened with galvani by the cycling reader's
+    :func:`echem.cycling.readers.biologic.open_mpr` (Kerr et al., galvani).
 
     Raises
     ------
     FormatError
-        Wrong magic bytes, or galvani cannot parse the file (unknown column
-        ids of newer EC-Lab versions, truncation), or no impedance columns.
+        Wrong magic bytes, or galvani cannot parse the file (truncation, a layout it cannot
+        decode), or no impedance columns.
     """
-    import galvani
-    from galvani import BioLogic
+    from echem.cycling.readers.biologic import open_mpr
 
-    with open(path, "rb") as handle:
-        head = handle.read(len(_MPR_MAGIC))
-    if head != _MPR_MAGIC:
-        raise FormatError("not a BioLogic .mpr file (magic bytes differ)", path=path, offset=0)
-    try:
-        with open(path, "rb") as handle:  # galvani leaves a file it opened itself unclosed
-            mpr = BioLogic.MPRfile(handle)
-    except Exception as exc:  # noqa: BLE001 - galvani raises many types on bad input
-        raise FormatError(f"galvani {getattr(galvani, '__version__', '')} cannot read it: "
-                          f"{type(exc).__name__}: {exc}", path=path) from None
-    names = mpr.data.dtype.names or ()
+    data, opened = open_mpr(path)
+    names = data.dtype.names or ()
     missing = [c for c in ("freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm") if c not in names]
     if missing:
         raise FormatError(f"no impedance columns {missing} (not an impedance run)", path=path)
     metadata: dict[str, Any] = {"format": "biologic-mpr", "columns": list(names)}
-    for attr in ("startdate", "enddate", "version"):
-        value = getattr(mpr, attr, None)
-        if value is not None:
-            metadata[attr] = str(value)
-    data = mpr.data
+    metadata.update({k: opened[k] for k in ("startdate", "enddate", "version") if k in opened})
     f = np.asarray(data["freq/Hz"], dtype=float)
     z = np.asarray(data["Re(Z)/Ohm"], dtype=float) - 1j * np.asarray(data["-Im(Z)/Ohm"], dtype=float)
     return RawTable(f, z, np.zeros(f.size, dtype=int), metadata)
