@@ -342,6 +342,23 @@ def _bounded_normal_solve(gram, rhs, n_nonneg):
     return coef
 
 
+def _weighted_solve(a, target, sigma, n_nonneg):
+    """Least squares of ``target ≈ a @ coef`` with weights 1/sigma^2 and the first ``n_nonneg``
+    coefficients >= 0 (:func:`_bounded_normal_solve` on columns scaled to unit norm).
+
+    Returns
+    -------
+    coef, weighted residual, normalised weighted design matrix, column norms
+    """
+    aw = a / sigma[:, None]
+    b = target / sigma
+    norms = np.linalg.norm(aw, axis=0)
+    norms[norms == 0] = 1.0
+    an = aw / norms
+    coef = _bounded_normal_solve(an.T @ an, an.T @ b, n_nonneg) / norms
+    return coef, b - aw @ coef, an, norms
+
+
 class _Model:
     """Everything needed to evaluate the pattern for a parameter vector."""
 
@@ -432,13 +449,8 @@ class _Model:
     def solve(self, curves):
         """Scales and unindexed-peak areas (>= 0), then background coefficients; returns
         (coef, weighted residual, a_n, norms)."""
-        a = np.concatenate([curves, self.cheb], axis=1) / self.sigma[:, None]
-        b = (self.y - self.background) / self.sigma
-        norms = np.linalg.norm(a, axis=0)
-        norms[norms == 0] = 1.0
-        an = a / norms
-        coef = _bounded_normal_solve(an.T @ an, an.T @ b, curves.shape[1]) / norms
-        return coef, b - a @ coef, an, norms
+        return _weighted_solve(np.concatenate([curves, self.cheb], axis=1), self.y - self.background, self.sigma,
+                               curves.shape[1])
 
     def residual(self, q, broaden=1.0):
         return self.solve(self.curves(q, broaden=broaden))[1]
@@ -498,13 +510,7 @@ def fit_fixed_shapes(pattern: Pattern, background, curves=(), *, n_background: i
         np.zeros((y.size, 0))
     a = np.concatenate([columns, _chebyshev_basis(pattern.two_theta_deg, n_background)], axis=1)
     background = np.asarray(background, dtype=float)
-    coef = np.zeros(a.shape[1])
-    if a.shape[1]:
-        aw = a / sigma[:, None]
-        norms = np.linalg.norm(aw, axis=0)
-        norms[norms == 0] = 1.0
-        an = aw / norms
-        coef = _bounded_normal_solve(an.T @ an, an.T @ ((y - background) / sigma), columns.shape[1]) / norms
+    coef = _weighted_solve(a, y - background, sigma, columns.shape[1])[0] if a.shape[1] else np.zeros(0)
     calculated = background + a @ coef
     resid = (y - calculated) / sigma
     return FixedShapeFit(float(np.sqrt((resid @ resid) / np.sum((y / sigma) ** 2))), coef[:columns.shape[1]],
