@@ -7,6 +7,7 @@ records), or from ../shared/data/xrd/INDEX.md.
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from ssbkit.errors import FormatError
 from xrd import read_pattern
 
-PATTERN_SUFFIXES = {".xrdml", ".xy", ".xye", ".csv", ".ras", ".rasx", ".xra", ".cwn"}
+PATTERN_SUFFIXES = {".xrdml", ".xy", ".xye", ".csv", ".ras", ".rasx", ".xra", ".cwn", ".uxd", ".prn"}
 
 
 def _pattern_files(root: Path):
@@ -25,10 +26,10 @@ def _pattern_files(root: Path):
 
 def test_every_real_pattern_is_read(shared_data):
     files = _pattern_files(shared_data)
-    assert len(files) >= 50  # INDEX.md lists 40 Dara xrdml, 5 Xerus csv and 9 others
+    assert len(files) >= 60  # INDEX.md lists 40 Dara xrdml, 5 Xerus csv, 8 round-robin .prn and 11 others
     for path in files:
         pattern = read_pattern(path)
-        assert len(pattern) > 1000, path
+        assert len(pattern) > 150, path  # the shortest, xylib's empyrean.xrdml, has 196 points
         assert np.all(np.diff(pattern.two_theta_deg) > 0), path
         assert pattern.source == str(path)
 
@@ -137,11 +138,7 @@ def test_truncated_vendor_files(tmp_path, shared_data):
         read_pattern(cut_gsas)
 
 
-def test_bruker_raw_refused_and_brml_read(tmp_path):
-    raw = tmp_path / "scan.raw"
-    raw.write_bytes(b"RAW1.01" + bytes(200))
-    with pytest.raises(FormatError, match="Bruker binary RAW"):
-        read_pattern(raw)
+def test_brml_read(tmp_path):
     # a minimal DIFFRAC.SUITE archive: Datum rows "time,used,2theta,theta,counts"
     rows = "".join(f"<Datum>1,1,{20 + 0.02 * i:.2f},{10 + 0.01 * i:.3f},{100 + i}</Datum>" for i in range(50))
     xml = ("<RawData><FixedInformation><Instrument><PrimaryTracks><TrackInfoData><MountedOptics><InfoData>"
@@ -169,3 +166,109 @@ def test_reader_never_modifies_file(shared_data):
     before = path.read_bytes()
     read_pattern(path)
     assert path.read_bytes() == before
+
+
+def test_bruker_raw_equals_its_uxd_export(shared_data):
+    # xylib samples: BT86.raw (RAW1.01) and BT86_.UXD, its text export by Bruker's XCH (INDEX.md)
+    raw = read_pattern(shared_data / "xrd/xylib_BT86.raw")
+    uxd = read_pattern(shared_data / "xrd/xylib_BT86_.UXD")
+    assert len(raw) == len(uxd) == 2374
+    np.testing.assert_array_equal(raw.intensity, uxd.intensity)  # point for point, the same counts
+    # UXD prints 2-theta with 4 significant digits ("3.016", "39.94"): equal to within half a printed unit
+    printed = [line.split()[0] for line in (shared_data / "xrd/xylib_BT86_.UXD").read_text().splitlines()
+               if line[:1].isdigit()]
+    half_unit = np.array([0.5 * 10.0 ** -len(s.split(".")[1]) for s in printed])
+    assert np.all(np.abs(raw.two_theta_deg - uxd.two_theta_deg) <= half_unit + 1e-9)
+    # header values of the UXD export: _START=3.000000, _STEPSIZE=0.015592, _WL1/_WL2/_WLRATIO, _STEPTIME
+    assert raw.two_theta_deg[0] == pytest.approx(3.0)
+    assert raw.step_deg == pytest.approx(0.015592, abs=1e-6)
+    for pattern in (raw, uxd):
+        assert pattern.wavelength_angstrom == pytest.approx(1.5406)
+        assert pattern.wavelength2_angstrom == pytest.approx(1.54439)
+        assert pattern.kalpha2_ratio == pytest.approx(0.5)
+        assert not pattern.wavelength_assumed
+        assert pattern.metadata["time_per_step_s"] == pytest.approx(0.5)
+        assert pattern.metadata["sample_id"] == "BT86"
+
+
+def test_every_bruker_raw_is_read_or_refused_clearly(shared_data):
+    files = sorted((shared_data / "xrd").glob("*.raw"))
+    assert len(files) == 4  # INDEX.md: BT86, Cu3Au-1, Cu3Au-2, format1
+    for path in files:
+        try:
+            pattern = read_pattern(path)
+        except FormatError as exc:
+            # format1.raw holds three ranges of different steps (10-20 deg, 30-35 deg, 40-45 deg)
+            assert "range_index" in str(exc) and str(path) in str(exc)
+            continue
+        assert pattern.metadata["format"] == "bruker_raw" and len(pattern) > 1000
+    cu3au = read_pattern(shared_data / "xrd/xylib_Cu3Au-1.raw")
+    assert cu3au.two_theta_deg[[0, -1]] == pytest.approx([22.0, 100.0])  # 3901 steps of 0.02 deg from 22 deg
+    parts = [read_pattern(shared_data / "xrd/xylib_format1.raw", range_index=k) for k in range(3)]
+    assert [len(p) for p in parts] == [101, 26, 51]
+    assert [p.two_theta_deg[0] for p in parts] == pytest.approx([10.0, 30.0, 40.0])
+    with pytest.raises(ValueError, match="3 range"):
+        read_pattern(shared_data / "xrd/xylib_format1.raw", range_index=3)
+
+
+def _raw_v1_bytes(start, step, counts, k1, k2):
+    """A one-range DIFFRAC-AT "RAW " file laid out as documented (steps, time/step, step, mode, -, start,
+    theta/khi/phi, 32-byte sample name, K-alpha1/2, 72 unused bytes, following-range flag, counts)."""
+    header = struct.pack("<Iff I 4x f fff 32s ff 72x I", len(counts), 1.0, step, 0, start, -1e6, -1e6, -1e6,
+                         b"synthetic", k1, k2, 0)
+    return b"RAW " + header + np.asarray(counts, "<f4").tobytes()
+
+
+def _raw_v2_bytes(start, step, counts, k1, k2, ratio):
+    """A one-range "RAW2" file: uint16 range count, 256-byte file header with the wavelengths at 190,
+    a 64-byte range header (uint16 length and steps, time/step, step and start), counts."""
+    head = bytearray(256)
+    head[:4] = b"RAW2"
+    struct.pack_into("<H", head, 4, 1)
+    struct.pack_into("<2s3f", head, 188, b"Cu", k1, k2, ratio)
+    rng = bytearray(64)
+    struct.pack_into("<HH4x3f", rng, 0, 64, len(counts), 1.0, step, start)
+    return bytes(head) + bytes(rng) + np.asarray(counts, "<f4").tobytes()
+
+
+def test_older_raw_layouts_round_trip(tmp_path):
+    # synthetic files written from the documented layouts: the reader must give back what was written
+    counts = np.arange(100, 160, dtype=float)
+    path = tmp_path / "v1.raw"
+    path.write_bytes(_raw_v1_bytes(10.0, 0.05, counts, 1.78897, 1.79285))  # Co K-alpha1/2
+    v1 = read_pattern(path)
+    assert v1.two_theta_deg[[0, -1]] == pytest.approx([10.0, 10.0 + 0.05 * 59])
+    np.testing.assert_array_equal(v1.intensity, counts)
+    assert v1.wavelength_angstrom == pytest.approx(1.78897) and v1.metadata["raw_version"] == "RAW"
+    path2 = tmp_path / "v2.raw"
+    path2.write_bytes(_raw_v2_bytes(5.0, 0.02, counts, 1.5406, 1.54439, 0.5))
+    v2 = read_pattern(path2)
+    assert v2.two_theta_deg[[0, -1]] == pytest.approx([5.0, 5.0 + 0.02 * 59])
+    np.testing.assert_array_equal(v2.intensity, counts)
+    assert v2.wavelength2_angstrom == pytest.approx(1.54439) and v2.kalpha2_ratio == pytest.approx(0.5)
+    truncated = tmp_path / "cut.raw"
+    truncated.write_bytes(path2.read_bytes()[:-40])
+    with pytest.raises(FormatError, match="truncated"):
+        read_pattern(truncated)
+    with pytest.raises(FormatError, match="truncated|range count"):
+        (tmp_path / "short.raw").write_bytes(b"RAW1.01" + bytes(200))
+        read_pattern(tmp_path / "short.raw")
+
+
+def test_uxd_counts_only_layout(tmp_path):
+    # the _COUNTS form: 2-theta from _START and _STEPSIZE
+    path = tmp_path / "scan.uxd"
+    body = "\n".join(" ".join(str(100 + 4 * i + j) for j in range(4)) for i in range(5))
+    path.write_text("; test\n_WL1=1.540600\n_WL2=1.544390\n_WLRATIO=0.5\n_START=20.0\n_STEPSIZE=0.02\n"
+                    "_STEPTIME=1.0\n_COUNTS\n" + body + "\n")
+    pattern = read_pattern(path)
+    assert len(pattern) == 20 and pattern.two_theta_deg[-1] == pytest.approx(20.38)
+    assert pattern.intensity[[0, -1]].tolist() == [100, 119]
+
+
+@pytest.mark.parametrize("name", ["xylib_D1A5.dat", "xylib_PSI_DMC.dat"])
+def test_neutron_block_layouts_refused_clearly(shared_data, name):
+    # ILL D1A and PSI DMC text: ten counts per row after a header (INDEX.md), not 2-theta/intensity columns
+    with pytest.raises(FormatError, match="block layout") as info:
+        read_pattern(shared_data / "xrd" / name)
+    assert name in str(info.value)
