@@ -30,7 +30,15 @@ from eels.mean_free_path import (
     mean_free_path,
     relativistic_factor,
 )
-from eels.thickness import Thickness, relative_thickness, relative_thickness_error, thickness
+from eels.thickness import (
+    Thickness,
+    ThicknessWarning,
+    relative_thickness,
+    relative_thickness_error,
+    thickness,
+    thickness_quality,
+    truncation_bias,
+)
 from eels.zero_loss import (
     ZLP_METHODS,
     ZeroLossPeak,
@@ -57,7 +65,10 @@ __all__ = [
     "relative_thickness",
     "relative_thickness_error",
     "Thickness",
+    "ThicknessWarning",
     "thickness",
+    "thickness_quality",
+    "truncation_bias",
     "MFP_METHODS",
     "mean_free_path",
     "effective_atomic_number",
