@@ -157,14 +157,14 @@ def _elements(signal: dict) -> tuple[str, ...]:
     found = _get(signal, "metadata", "Sample", "elements")
     if found:
         return tuple(str(e) for e in found)
-    settings = _get(signal, "original_metadata", "SharedProperties") or {}
-    for key, value in settings.items():  # Velox: atomic numbers of the quantification's element selection
-        if key.startswith("EDSSpectrumQuantificationSettings") and isinstance(value, dict):
-            numbers = value.get("elementSelection")
-            if numbers:
-                import xraydb
+    # Velox: atomic numbers of the quantification's element selection
+    settings = _get(signal, "original_metadata", "SharedProperties", "EDSSpectrumQuantificationSettings") or {}
+    for value in settings.values():
+        numbers = value.get("elementSelection") if isinstance(value, dict) else None
+        if numbers:
+            import xraydb
 
-                return tuple(sorted(xraydb.atomic_symbol(int(z)) for z in numbers))
+            return tuple(sorted(xraydb.atomic_symbol(int(z)) for z in numbers))
     return ()
 
 
