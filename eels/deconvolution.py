@@ -23,7 +23,7 @@ import numpy as np
 from ssbkit.errors import FitError
 
 from eels.data import EELSData
-from eels.zero_loss import _index_of, zero_loss_peak
+from eels.zero_loss import ZLP_MAX_OFFSET_EV, ZeroLossPeak, _index_of, zero_loss_peak
 
 __all__ = ["fourier_log_deconvolution"]
 
@@ -43,6 +43,7 @@ def fourier_log_deconvolution(
     threshold_ev=None,
     zlp_method: str = "minimum",
     reconvolution_fwhm_ev: float | None = None,
+    zlp_max_offset_ev: float = ZLP_MAX_OFFSET_EV,
 ) -> EELSData:
     """Single-scattering distribution of each low-loss spectrum (Egerton 2011, §4.2.1).
 
@@ -58,6 +59,8 @@ def fourier_log_deconvolution(
     reconvolution_fwhm_ev : float, optional
         FWHM of the Gaussian reconvolution function, eV; the measured
         zero-loss FWHM when omitted.
+    zlp_max_offset_ev : float
+        Largest accepted distance of the zero-loss peak from 0 eV, eV.
 
     Raises
     ------
@@ -71,7 +74,12 @@ def fourier_log_deconvolution(
         of the input (the zero-loss position is kept at its energy). The
         sum of the SSD divided by I0 is t/λ.
     """
-    zlp = zero_loss_peak(data, threshold_ev=threshold_ev, method=zlp_method)
+    zlp = zero_loss_peak(data, threshold_ev=threshold_ev, method=zlp_method, max_offset_ev=zlp_max_offset_ev)
+    return _deconvolve(data, zlp, reconvolution_fwhm_ev)
+
+
+def _deconvolve(data: EELSData, zlp: ZeroLossPeak, reconvolution_fwhm_ev: float | None) -> EELSData:
+    """The SSD of each spectrum of ``data`` given its zero-loss peak (see the module docstring)."""
     energy = data.energy_loss_ev
     n = energy.size
     step = data.dispersion_ev_per_channel
