@@ -114,7 +114,7 @@ def drude_mean_free_path_nm(
     --------
     >>> round(drude_mean_free_path_nm(plasmon_energy_ev=23.0, plasmon_width_ev=0.01,
     ...                               beam_energy_kev=200.0, collection_semiangle_mrad=10.0), 1)
-    113.6
+    113.5
     """
     from scipy.constants import physical_constants
     from scipy.integrate import quad
@@ -129,13 +129,9 @@ def drude_mean_free_path_nm(
         theta = float(characteristic_angle_mrad(e, beam_energy_kev))
         return loss * np.log1p((collection_semiangle_mrad / theta) ** 2)
 
-    value = sum(
-        quad(integrand, lo, hi, limit=400)[0]
-        for lo, hi in ((1e-9, ep - 3 * width), (ep - 3 * width, ep + 3 * width), (ep + 3 * width, 200 * ep))
-        if hi > lo
-    ) if ep > 3 * width else quad(integrand, 1e-9, ep + 3 * width, limit=400)[0] + quad(
-        integrand, ep + 3 * width, 200 * ep, limit=400
-    )[0]
+    # split at the plasmon so that quad resolves a narrow peak
+    edges = sorted({1e-9, max(ep - 3 * width, 1e-6), ep + 3 * width, 200 * ep})
+    value = sum(quad(integrand, lo, hi, limit=400)[0] for lo, hi in zip(edges[:-1], edges[1:]))
     return float(np.pi * a0_nm * m0v2_ev / value)
 
 
