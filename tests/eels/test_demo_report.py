@@ -40,12 +40,13 @@ def test_build_recovers_demo_truth(demo, tmp_path):
         section = _build(directory, m, tmp_path)
         sections[m["sample"]] = section
         s = section.summary
-        # truth: an 80 nm lamella, t/λ = 80 nm / λ_Malis(LiCoO2, 200 keV, 10 mrad)
-        assert s["t_over_lambda"] == pytest.approx(m["parameters"]["true_t_over_lambda"], rel=0.02)
-        assert s["thickness_nm"] == pytest.approx(80.0, rel=0.02)
+        # truth: the study's lamellae, 131 nm (LCO) and 270 nm (BTO5-LCO),
+        # t/λ = t / λ_Malis(LiCoO2, 200 keV, 15 mrad) = 1.12 and 2.30
+        assert s["t_over_lambda"] == pytest.approx(demo_eels.true_t_over_lambda(m["sample"]), rel=0.02)
+        assert s["thickness_nm"] == pytest.approx(demo_eels.LAMELLA_THICKNESS_NM[m["sample"]], rel=0.02)
         assert 0 < s["thickness_err_nm"] < 0.3 * s["thickness_nm"]
         assert s["mfp_nm"] == pytest.approx(
-            eels.mean_free_path(beam_energy_kev=200, collection_semiangle_mrad=10, composition="LiCoO2")
+            eels.mean_free_path(beam_energy_kev=200, collection_semiangle_mrad=demo_eels.COLLECTION_MRAD, composition="LiCoO2")
         )
         for fig in section.figures:
             assert (tmp_path / fig.filename).stat().st_size > 0
@@ -62,7 +63,7 @@ def test_build_recovers_demo_truth(demo, tmp_path):
     pairs = [(next(s for s in DEMO_SAMPLES if s.id == sid), sec) for sid, sec in sections.items()]
     comparison = comparison_builder("eels")(pairs, tmp_path, "cmp_")
     assert (tmp_path / comparison.figures[0].filename).is_file()
-    assert comparison.summary["LCO_thickness_nm"] == pytest.approx(80.0, rel=0.02)
+    assert comparison.summary["LCO_thickness_nm"] == pytest.approx(131.0, rel=0.02)
 
 
 def test_missing_calibration_fails_the_section(demo, tmp_path):

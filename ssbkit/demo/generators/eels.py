@@ -2,11 +2,17 @@
 
 For each of the two samples:
 
-* ``eels/<id>_lowloss.msa`` — a low-loss spectrum of the 80 nm LiCoO2
-  lamella at 200 keV, β = 10 mrad: a Gaussian zero-loss peak (0.9 eV FWHM,
-  0.15 eV off zero) convolved with Poisson plural scattering of a Drude
-  plasmon (E_p = 23 eV, Γ = 7 eV) with t/λ = 80 nm / λ, λ from the Malis
-  formula for LiCoO2 (:func:`eels.mean_free_path`); Poisson noise.
+* ``eels/<id>_lowloss.msa`` — a low-loss spectrum of the lamella, as thick
+  as the reference study's: 131 nm for bare LCO and 270 nm for BTO5-LCO, at
+  200 keV and β = 15 mrad, where the Malis λ of LiCoO2 is 117.3 nm (the
+  study's λ ≈ 117.4 nm), so t/λ = 1.12 and 2.30. A Gaussian zero-loss peak
+  (0.9 eV FWHM; 0.15 eV off zero for LCO, −1.8 eV for BTO5-LCO, an
+  uncalibrated axis) convolved with Poisson plural scattering of a Drude
+  plasmon (Γ = 7 eV) whose E_p (22.5 eV) is chosen so that the Drude λ
+  (:func:`eels.synthetic.drude_mean_free_path_nm`) equals the Malis λ: the
+  Kramers–Kronig thickness of a metal-like medium (``metal=True``) and the
+  log-ratio thickness then both recover the true thickness. −10..290 eV,
+  Poisson noise.
 * ``eels/<id>_linescan.hspy`` — a core-loss line scan, −25..+25 nm across
   the LiCoO2 / Li6PS5Cl interface (x = 0, cathode at x < 0), 40–840 eV: a
   power-law background plus saw-tooth edges (Li K, Co M2,3, P/S/Cl L2,3,
@@ -27,16 +33,22 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erfc
 
-from eels.mean_free_path import mean_free_path
-from eels.synthetic import core_loss_edge, low_loss_spectrum, power_law
+from scipy.optimize import brentq
 
-__all__ = ["generate", "LAMELLA_THICKNESS_NM", "BEAM_ENERGY_KEV", "COLLECTION_MRAD"]
+from eels.mean_free_path import mean_free_path
+from eels.synthetic import core_loss_edge, drude_mean_free_path_nm, low_loss_spectrum, power_law
+
+__all__ = ["generate", "true_t_over_lambda", "LAMELLA_THICKNESS_NM", "BEAM_ENERGY_KEV", "COLLECTION_MRAD"]
 
 _SEED_SALT = 7007
-LAMELLA_THICKNESS_NM = 80.0
+#: Lamella thickness of each sample, nm (the reference study's FIB lamellae).
+LAMELLA_THICKNESS_NM = {"LCO": 131.0, "BTO5-LCO": 270.0}
+#: Where the zero-loss peak lies on each sample's axis, eV (the coated one uncalibrated).
+_ZLP_POSITION_EV = {"LCO": 0.15, "BTO5-LCO": -1.8}
 BEAM_ENERGY_KEV = 200.0
-COLLECTION_MRAD = 10.0
+COLLECTION_MRAD = 15.0
 CONVERGENCE_MRAD = 8.0
+_PLASMON_WIDTH_EV = 7.0
 _PROBE_NM = 0.8
 
 #: edge -> (onset eV, step height per unit concentration at the onset, white lines eV, white-line strength)
@@ -104,22 +116,45 @@ def _metadata(title: str) -> dict:
     }
 
 
-def _write_low_loss(path: Path, rng, title: str) -> float:
+def _mfp_nm() -> float:
+    """Malis λ of LiCoO2 at the demo's E0 and β, nm (117.3 nm)."""
+    return mean_free_path(beam_energy_kev=BEAM_ENERGY_KEV, collection_semiangle_mrad=COLLECTION_MRAD, composition="LiCoO2")
+
+
+def true_t_over_lambda(sample_id: str) -> float:
+    """The t/λ a sample's demo low-loss spectrum is built from (1.116 for LCO, 2.301 for BTO5-LCO)."""
+    return LAMELLA_THICKNESS_NM[sample_id] / _mfp_nm()
+
+
+def _plasmon_energy_ev(mfp_nm: float) -> float:
+    """E_p of the Drude plasmon (width Γ) whose mean free path is ``mfp_nm``."""
+
+    def excess(ep):
+        return drude_mean_free_path_nm(
+            plasmon_energy_ev=ep,
+            plasmon_width_ev=_PLASMON_WIDTH_EV,
+            beam_energy_kev=BEAM_ENERGY_KEV,
+            collection_semiangle_mrad=COLLECTION_MRAD,
+        ) - mfp_nm
+
+    return float(brentq(excess, 10.0, 40.0, xtol=1e-6))
+
+
+def _write_low_loss(path: Path, rng, title: str, sample_id: str) -> None:
     from rsciio import msa
 
-    energy = -10.0 + 0.1 * np.arange(1800)
-    mfp = mean_free_path(beam_energy_kev=BEAM_ENERGY_KEV, collection_semiangle_mrad=COLLECTION_MRAD, composition="LiCoO2")
-    tau = LAMELLA_THICKNESS_NM / mfp
+    energy = -10.0 + 0.1 * np.arange(3000)
+    tau = true_t_over_lambda(sample_id)
     counts = low_loss_spectrum(
         energy,
         t_over_lambda=tau,
         total_counts=5e6,
         beam_energy_kev=BEAM_ENERGY_KEV,
         collection_semiangle_mrad=COLLECTION_MRAD,
-        plasmon_energy_ev=23.0,
-        plasmon_width_ev=7.0,
+        plasmon_energy_ev=_plasmon_energy_ev(_mfp_nm()),
+        plasmon_width_ev=_PLASMON_WIDTH_EV,
         zlp_fwhm_ev=0.9,
-        zlp_position_ev=0.15,
+        zlp_position_ev=_ZLP_POSITION_EV[sample_id],
         rng=rng,
     )
     signal = {
@@ -129,7 +164,6 @@ def _write_low_loss(path: Path, rng, title: str) -> float:
         "original_metadata": {},
     }
     msa.file_writer(str(path), signal)
-    return tau
 
 
 def _write_line_scan(path: Path, rng, title: str, coated: bool) -> None:
@@ -183,7 +217,7 @@ def generate(directory, *, seed: int) -> list[dict]:
         coated = sample_id != "LCO"
         low = folder / f"{sample_id}_lowloss.msa"
         scan = folder / f"{sample_id}_linescan.hspy"
-        tau = _write_low_loss(low, rng, f"{sample_id} low loss, 80 nm lamella")
+        _write_low_loss(low, rng, f"{sample_id} low loss, {LAMELLA_THICKNESS_NM[sample_id]:g} nm lamella", sample_id)
         _write_line_scan(scan, rng, f"{sample_id} core-loss line scan", coated)
         edges = ["Li K", "Co L2,3", "O K", "S L2,3"] + (["Ti L2,3", "Ba M4,5"] if coated else [])
         measurements.append(
@@ -201,8 +235,6 @@ def generate(directory, *, seed: int) -> list[dict]:
                     # Li K narrowed to end below the Co M2,3 onset (the window remedy of the overlap)
                     "windows": {"Li K": [[44.0, 53.0], [54.0, 58.5]]},
                     "interface_nm": 0.0,
-                    "true_t_over_lambda": round(float(tau), 6),
-                    "true_thickness_nm": LAMELLA_THICKNESS_NM,
                 },
             }
         )
