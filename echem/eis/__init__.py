@@ -2,7 +2,7 @@
 resistance, ionic conductivity and Arrhenius analysis.
 
 Layers: :func:`read_eis` (files -> :class:`EISData`), pure analyses returning
-frozen results (:func:`fit_circuit`, :func:`lin_kk`, :func:`drt`,
+frozen results (:func:`fit_circuit`, :func:`select_circuit`, :func:`lin_kk`, :func:`drt`,
 :func:`bulk_resistance`, :func:`conductivity`, :func:`arrhenius`), and their
 ``plot()``/``summary()`` methods; :func:`fit_batch` runs many files in
 worker processes.
@@ -13,9 +13,10 @@ from echem.eis.bulk import (
     BULK_METHODS,
     PELLET_CIRCUITS,
     BulkResistance,
+    bulk_arc,
     bulk_resistance,
 )
-from echem.eis.circuits import Circuit, parse_circuit
+from echem.eis.circuits import ELEMENTS, Circuit, parse_circuit
 from echem.eis.conductivity import (
     ARRHENIUS_FORMS,
     BOLTZMANN_EV_PER_K,
@@ -28,13 +29,40 @@ from echem.eis.conductivity import (
 from echem.eis.cpe import capacitance_origin, cpe_apex_frequency_hz, cpe_capacitance_f
 from echem.eis.data import EISData, spectrum
 from echem.eis.drt import DRTResult, drt
-from echem.eis.fitting import WEIGHTINGS, CircuitFit, fit_circuit
+from echem.eis.fitting import FIT_STATUSES, NOISE_FLOOR, WEIGHTINGS, CircuitFit, fit_circuit, runs_test
 from echem.eis.kramers_kronig import LinKKResult, lin_kk
 from echem.eis.readers import FORMATS, read_eis
-from echem.eis.synthetic import PelletTruth, pellet_impedance, random_pellet
+from echem.eis.selection import (
+    CIRCUIT_LIBRARY,
+    CRITERIA,
+    CircuitSelection,
+    RelaxationPeaks,
+    information_criteria,
+    relaxation_peaks,
+    select_batch,
+    select_circuit,
+    starting_values,
+)
+from echem.eis.synthetic import PelletTruth, identifiable, pellet_impedance, random_circuit, random_pellet
 
 __all__ = [
     "ARRHENIUS_FORMS",
+    "CIRCUIT_LIBRARY",
+    "CRITERIA",
+    "ELEMENTS",
+    "FIT_STATUSES",
+    "NOISE_FLOOR",
+    "CircuitSelection",
+    "RelaxationPeaks",
+    "bulk_arc",
+    "identifiable",
+    "information_criteria",
+    "random_circuit",
+    "relaxation_peaks",
+    "runs_test",
+    "select_batch",
+    "select_circuit",
+    "starting_values",
     "BOLTZMANN_EV_PER_K",
     "BULK_METHODS",
     "FORMATS",

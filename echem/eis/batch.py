@@ -38,7 +38,9 @@ def _work(index: int, source, circuit: str | None, method: str) -> list[dict]:
                 row.update(resistance_ohm=result.resistance_ohm,
                            resistance_err_ohm=result.resistance_err_ohm,
                            circuit=result.circuit, success=bool(result.fit is None or result.fit.success),
-                           message=result.message)
+                           message=result.message, status=result.status,
+                           quality_reasons=" ".join(result.quality_reasons),
+                           model_choice_reason=result.model_choice_reason)
             else:
                 fit = fit_circuit(sweep, circuit)
                 row.update(fit.summary(), success=fit.success, message=fit.message)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from echem.eis.circuits import _Element, _Group, parse_circuit
 from echem.eis.data import EISData, require_single_sweep
 from echem.eis.features import spectrum_features
-from echem.eis.fitting import CircuitFit, fit_circuit
+from echem.eis.fitting import NOISE_FLOOR, CircuitFit, fit_circuit
+from echem.eis.selection import information_criteria
 
-__all__ = ["BULK_METHODS", "PELLET_CIRCUITS", "BulkResistance", "bulk_resistance"]
+__all__ = ["BULK_METHODS", "PELLET_CIRCUITS", "BulkResistance", "bulk_arc", "bulk_resistance"]
 
 #: Candidate pellet circuits and the resistors whose sum is R_e.
 PELLET_CIRCUITS: dict[str, tuple[str, ...]] = {
@@ -56,6 +58,19 @@ class BulkResistance:
         Whether ``resistance_err_ohm`` is a number.
     message : str
         How the value was obtained.
+    status : {"ok", "warning", "poor"}
+        Quality verdict: "ok" when the model describes the data (residuals
+        at the noise level, without systematic signs), "warning" when R_e
+        came from another circuit than the pellet models or is uncertain,
+        "poor" when no circuit tried describes the data — R_e may then be
+        wrong.
+    quality_reasons : tuple of str
+        Sentences saying why the status is not "ok".
+    model_choice_reason : str
+        Which circuit gave R_e and why.
+    selection : CircuitSelection or None
+        The ranking of :func:`~echem.eis.selection.select_circuit` when the
+        pellet models left systematic residuals.
     """
 
     resistance_ohm: float
@@ -69,6 +84,10 @@ class BulkResistance:
     z_ohm: np.ndarray
     err_available: bool
     message: str
+    status: str = "ok"
+    quality_reasons: tuple = ()
+    model_choice_reason: str = ""
+    selection: object = None
 
     def plot(self, ax=None):
         """Nyquist plot with the fit (if any) and R_e marked on the real axis."""
@@ -88,24 +107,28 @@ class BulkResistance:
         return {"resistance_ohm": float(self.resistance_ohm),
                 "resistance_err_ohm": float(self.resistance_err_ohm),
                 "method": self.method, "circuit": self.circuit,
-                "err_available": bool(self.err_available)}
+                "resistors": "+".join(self.resistors),
+                "err_available": bool(self.err_available), "status": self.status,
+                "quality_reasons": " ".join(self.quality_reasons),
+                "model_choice_reason": self.model_choice_reason}
 
     def report(self) -> str:
         """One-line text report."""
-        return (f"R_e = {self.resistance_ohm:.5g} ± {self.resistance_err_ohm:.2g} Ohm "
-                f"({self.method}{', ' + self.circuit if self.circuit else ''})")
+        head = (f"R_e = {self.resistance_ohm:.5g} ± {self.resistance_err_ohm:.2g} Ohm "
+                f"({self.method}{', ' + self.circuit if self.circuit else ''}) [{self.status}]")
+        lines = [head] + ([f"  {self.model_choice_reason}"] if self.model_choice_reason else [])
+        return "\n".join(lines + [f"  ! {r}" for r in self.quality_reasons])
 
 
 def _aic(fit: CircuitFit) -> float:
-    """Akaike information criterion for least squares, m ln(χ²/m) + 2k
-    (Akaike, IEEE Trans. Autom. Control 19 (1974) 716, doi:10.1109/TAC.1974.1100705)."""
-    m = 2 * fit.frequency_hz.size
-    return float(m * np.log(max(fit.chi_square, 1e-300) / m) + 2 * len(fit.parameters))
+    """Akaike information criterion for least squares, m ln(S/m) + 2k, with S floored at the
+    rounding level of the data (:func:`echem.eis.selection.information_criteria`)."""
+    return information_criteria(fit.chi_square, 2 * fit.frequency_hz.size, len(fit.parameters))["aic"]
 
 
 def bulk_resistance(data: EISData, *, method: str = "fit", circuit: str | None = None,
-                    weighting: str = "modulus") -> BulkResistance:
-    """Bulk (total ionic) resistance R_e of a pellet spectrum.
+                    weighting: str = "modulus", select: bool = True) -> BulkResistance:
+    """Bulk (total ionic) resistance R_e of a pellet spectrum, with a quality verdict.
 
     Parameters
     ----------
@@ -125,10 +148,20 @@ def bulk_resistance(data: EISData, *, method: str = "fit", circuit: str | None =
         With ``method="fit"``, use this one of :data:`PELLET_CIRCUITS` only.
     weighting : {"modulus", "unit"}
         Passed to :func:`fit_circuit`.
+    select : bool
+        When the chosen pellet circuit leaves systematic residuals (worse
+        than twice the Lin-KK level, or a failed runs test), rank the
+        default circuit library with :func:`~echem.eis.selection.select_circuit`
+        and take R_e from the chosen circuit: its series resistance plus the
+        resistance of its fastest R||C, R||CPE or R||W arc (the bulk arc).
+        The status is then "warning" and ``model_choice_reason`` says so.
 
     Returns
     -------
     BulkResistance
+        With ``status`` ("ok", "warning", "poor"), ``quality_reasons`` and
+        ``model_choice_reason``: a value whose model does not describe the
+        data is never returned without a flag.
 
     Raises
     ------
@@ -158,10 +191,102 @@ def bulk_resistance(data: EISData, *, method: str = "fit", circuit: str | None =
     chosen = min((c for c in aic if aic[c] <= best + 2.0), key=lambda c: len(fits[c].parameters))
     fit = fits[chosen]
     value, err = fit.parameter_sum(PELLET_CIRCUITS[chosen])
-    ok = bool(np.isfinite(err))
     message = f"{chosen} chosen by AIC among {candidates}; fit: {fit.message}"
+    reason = f"pellet circuit {chosen}, the lowest AIC among {', '.join(candidates)}"
+    status, reasons = fit.status, list(fit.quality_reasons)
+    if status != "ok" and _misfit(fit) and select and circuit is None:
+        return _from_selection(data, fit, chosen, value, err, aic, weighting)
+    status, reasons = _uncertainty_check(status, reasons, value, err)
     return BulkResistance(value, err, "fit", chosen, PELLET_CIRCUITS[chosen], fit, aic,
-                          data.frequency_hz, data.z_ohm, ok, message)
+                          data.frequency_hz, data.z_ohm, bool(np.isfinite(err)), message,
+                          status, tuple(reasons), reason, None)
+
+
+def _misfit(fit: CircuitFit) -> bool:
+    """Whether the fit's residuals are systematic (not just unavailable errors)."""
+    return fit.rms_residual > NOISE_FLOOR and (
+        fit.runs_p_value < 1e-3
+        or (np.isfinite(fit.kk_rms_residual) and fit.rms_residual > 2 * fit.kk_rms_residual))
+
+
+def _uncertainty_check(status, reasons, value, err):
+    if np.isfinite(err) and value > 0 and err > 0.1 * value:
+        reasons = reasons + [f"R_e is uncertain by {100 * err / value:.0f} % (one standard error)."]
+        status = "warning" if status == "ok" else status
+    if not value > 0:
+        reasons = reasons + ["R_e is not positive."]
+        status = "poor"
+    return status, reasons
+
+
+def bulk_arc(fit: CircuitFit) -> tuple[tuple[str, ...], float]:
+    """The resistors of R_e in any circuit: its top-level series resistances plus the
+    resistance of its fastest R||C, R||CPE or R||W arc, and that arc's time constant (s;
+    τ = RC, (RQ)^(1/α) or (R/A_w)²; NaN without an arc)."""
+    parsed = parse_circuit(fit.circuit)
+    tree = parsed.tree
+    members = list(tree.children) if isinstance(tree, _Group) and tree.kind == "s" else [tree]
+    p = fit.parameters
+    series = [m.name for m in members if isinstance(m, _Element) and m.kind == "R"]
+    arcs = []
+    for m in members:
+        if not (isinstance(m, _Group) and m.kind == "p" and len(m.children) == 2
+                and all(isinstance(c, _Element) for c in m.children)):
+            continue
+        kinds = {c.kind: c.name for c in m.children}
+        if "R" not in kinds:
+            continue
+        r = p[kinds["R"]]
+        if "C" in kinds:
+            tau = r * p[kinds["C"]]
+        elif "CPE" in kinds:
+            q, alpha = p[kinds["CPE"] + "_0"], p[kinds["CPE"] + "_1"]
+            tau = (r * q) ** (1 / alpha) if alpha > 0 else np.inf
+        elif "W" in kinds:
+            tau = (r / p[kinds["W"]]) ** 2
+        else:
+            continue
+        arcs.append((tau, kinds["R"]))
+    if not arcs:
+        return tuple(series), float("nan")
+    tau, name = min(arcs)
+    return tuple(series) + (name,), float(tau)
+
+
+def _from_selection(data, fit, chosen, value, err, aic, weighting) -> BulkResistance:
+    """R_e from the circuit :func:`select_circuit` chooses when the pellet circuit misfits."""
+    from echem.eis.selection import select_circuit
+
+    first = " ".join(fit.quality_reasons)
+    selection = select_circuit(data, weighting=weighting)
+    best = selection.best
+    resistors, tau = bulk_arc(best)
+    if not resistors:
+        reasons = [f"The pellet circuit {chosen} does not describe the data: {first}",
+                   f"The best circuit of the library, {best.circuit}, has no series resistance or "
+                   "R||C-type arc to take R_e from; R_e is the pellet fit's value and may be wrong."]
+        return BulkResistance(value, err, "fit", chosen, PELLET_CIRCUITS[chosen], fit, aic,
+                              data.frequency_hz, data.z_ohm, bool(np.isfinite(err)),
+                              "pellet circuit misfits; no usable alternative", "poor", tuple(reasons),
+                              f"pellet circuit {chosen} (no better circuit gives a bulk arc)", selection)
+    new_value, new_err = best.parameter_sum(resistors)
+    reasons = [f"The pellet circuit {chosen} does not describe the data (R_e would be {value:.4g} Ω): "
+               f"{first}"]
+    status = "warning"
+    if best.status != "ok":
+        status = "poor"
+        reasons.append(f"The selected circuit {best.circuit} does not describe the data either: "
+                       + " ".join(best.quality_reasons))
+    arc = f"its fastest arc (τ = {tau:.3g} s)" if np.isfinite(tau) else "no arc"
+    reason = (f"{best.circuit}, chosen by select_circuit over {len(selection.table)} circuits "
+              f"({selection.reason}) because {chosen} left systematic residuals; "
+              f"R_e = {' + '.join(resistors)}: its series resistance and {arc}")
+    status, reasons = _uncertainty_check(status, reasons, new_value, new_err)
+    aic = dict(aic, **{best.circuit: float(selection.table.loc[0, "aic"])})
+    return BulkResistance(new_value, new_err, "fit", best.circuit, resistors, best, aic,
+                          data.frequency_hz, data.z_ohm, bool(np.isfinite(new_err)),
+                          f"{best.circuit} chosen by select_circuit; fit: {best.message}", status,
+                          tuple(reasons), reason, selection)
 
 
 def _intercept(data: EISData) -> BulkResistance:
@@ -179,5 +304,11 @@ def _intercept(data: EISData) -> BulkResistance:
             value = float(-b / (2 * a))
     message = ("Z' at the -Z'' minimum between arc and spike" if feats.arc_visible
                else "no arc in the window: Z' at the high-frequency end of the spike")
+    status, reasons = "ok", []
+    if not (feats.arc_visible and feats.spike_visible):
+        status = "warning"
+        reasons.append("No clear valley between an arc and a spike: the intercept is only an estimate "
+                       "of R_e (use method='fit').")
     return BulkResistance(value, err, "intercept", "", (), None, {},
-                          data.frequency_hz, data.z_ohm, True, message)
+                          data.frequency_hz, data.z_ohm, True, message, status, tuple(reasons),
+                          "real-axis intercept at the -Z'' minimum", None)

@@ -28,7 +28,14 @@ from echem.eis.data import EISData, require_single_sweep
 from echem.eis.features import spectrum_features
 from ssbkit.errors import FitError
 
-__all__ = ["WEIGHTINGS", "CircuitFit", "fit_circuit"]
+__all__ = ["FIT_STATUSES", "NOISE_FLOOR", "WEIGHTINGS", "CircuitFit", "fit_circuit", "runs_test"]
+
+#: Quality verdicts of a fit, best first.
+FIT_STATUSES = ("ok", "warning", "poor")
+#: Relative residual (of |Z|) below which a fit is taken as exact: the
+#: rounding level of instrument files (5-6 significant digits) and of
+#: noise-free synthetic spectra; residual patterns below it mean nothing.
+NOISE_FLOOR = 1e-4
 
 WEIGHTINGS = ("modulus", "unit")
 _EXPONENT = {("CPE", 1), ("La", 1), ("Gs", 2), ("Zarc", 2), ("TLMQ", 2)}
@@ -75,6 +82,20 @@ class CircuitFit:
         False when the Jacobian was singular or there were too few points.
     initial_guess : dict
         The starting values of the winning local fit.
+    rms_residual : float
+        Root-mean-square of ``residual_real`` and ``residual_imag``.
+    runs_p_value : float
+        One-sided p-value of the Wald-Wolfowitz runs test on the residual
+        signs (:func:`runs_test`): small when the residuals are systematic.
+    kk_rms_residual : float
+        RMS residual of the Lin-KK test on the same data (the level a
+        Kramers-Kronig-consistent model reaches, about the noise); computed
+        when the residual signs look systematic, NaN otherwise or when it
+        could not be computed.
+    status : {"ok", "warning", "poor"}
+        Quality verdict.
+    quality_reasons : tuple of str
+        Sentences saying why the status is not "ok" (empty when it is).
     """
 
     circuit: str
@@ -95,6 +116,11 @@ class CircuitFit:
     n_starts: int
     stderr_available: bool
     initial_guess: dict = field(default_factory=dict)
+    rms_residual: float = float("nan")
+    runs_p_value: float = float("nan")
+    kk_rms_residual: float = float("nan")
+    status: str = "ok"
+    quality_reasons: tuple = ()
 
     def predict(self, frequency_hz) -> np.ndarray:
         """Model impedance (complex, Ohm) at ``frequency_hz`` (Hz)."""
@@ -172,7 +198,10 @@ class CircuitFit:
                "chi_square": float(self.chi_square),
                "chi_square_reduced": float(self.chi_square_reduced),
                "weighting": self.weighting, "n_starts": int(self.n_starts),
-               "stderr_available": bool(self.stderr_available)}
+               "stderr_available": bool(self.stderr_available),
+               "rms_residual": float(self.rms_residual), "runs_p_value": float(self.runs_p_value),
+               "kk_rms_residual": float(self.kk_rms_residual), "status": self.status,
+               "quality_reasons": " ".join(self.quality_reasons)}
         for name, value in self.parameters.items():
             suffix = _UNIT_KEYS.get(self.units[name], self.units[name].replace(" ", "_"))
             key = f"{name}_{suffix}" if suffix else name
@@ -183,8 +212,8 @@ class CircuitFit:
     def report(self) -> str:
         """Plain-text table of the parameters."""
         head = (f"circuit {self.circuit}  chi2_red={self.chi_square_reduced:.3g}  "
-                f"success={self.success} ({self.message})")
-        lines = [head]
+                f"success={self.success} ({self.message})  status={self.status}")
+        lines = [head, *(f"  ! {reason}" for reason in self.quality_reasons)]
         for name, value in self.parameters.items():
             lines.append(f"  {name:>8s} = {value:.5g} ± {self.stderr[name]:.2g} {self.units[name]}")
         return "\n".join(lines)
@@ -284,15 +313,16 @@ class _Problem:
         return self.residual_u(self.u_of_x(x))
 
     def jacobian_u(self, u):
-        """Forward-difference Jacobian of the residual with respect to ``u``."""
-        r0 = self.residual_u(u)
-        jac = np.empty((r0.size, u.size))
-        for i in range(u.size):
-            step = 1e-6 * max(1.0, abs(u[i]))
-            du = u.copy()
-            du[i] += step
-            jac[:, i] = (self.residual_u(du) - r0) / step
-        return jac
+        """Exact Jacobian of the residual with respect to ``u`` (analytic element derivatives)."""
+        p = self.from_u(u)
+        _, dz = self.circuit.impedance_and_jacobian(p, self.f)
+        dz = dz * (self.w * 1.0)[None, :] * np.where(self.exponent, 1.0, p * np.log(10.0))[:, None]
+        jac = np.concatenate([dz.real, dz.imag], axis=1).T
+        return np.where(np.isfinite(jac), jac, 0.0)
+
+    def jacobian(self, x):
+        s = expit(x)
+        return self.jacobian_u(self.u_of_x(x)) * ((self.uhi - self.ulo) * s * (1 - s))[None, :]
 
 
 def _as_vector(value, names, what) -> np.ndarray:
@@ -329,10 +359,10 @@ def _bounds(bounds, circuit, exponent, z_max_ohm):
     return lower, upper
 
 
-def _local_fit(problem, u0):
+def _local_fit(problem, u0, budget=100):
     x0 = problem.x_of_u(u0)
-    res = least_squares(problem.residual, x0, method="lm", x_scale=1.0,
-                        max_nfev=300 * (x0.size + 1))
+    res = least_squares(problem.residual, x0, jac=problem.jacobian, method="lm", x_scale=1.0,
+                        max_nfev=budget * (x0.size + 1))
     return res, problem.u_of_x(res.x)
 
 
@@ -390,29 +420,99 @@ def fit_circuit(data: EISData, circuit: str, *, initial_guess=None, bounds=None,
     parsed = parse_circuit(circuit)
     names = parsed.parameter_names
     require_single_sweep(data, min_points=max(3, (len(names) + 2) // 2))
+    guesses = None
+    if initial_guess is not None:
+        guess = _as_vector(initial_guess, names, "initial_guess")
+        if np.any((~_parameter_roles(parsed)[0]) & (guess <= 0)):
+            raise ValueError("initial_guess: non-exponent parameters must be > 0")
+        guesses = [guess]
+    return fit_starts(data, circuit, guesses, bounds=bounds, weighting=weighting,
+                      n_starts=n_starts if initial_guess is None else 0, seed=seed)
+
+
+def fit_starts(data: EISData, circuit: str, guesses, *, bounds=None, weighting: str = "modulus",
+               n_starts: int = 6, seed: int = 0, kk_rms: float | None = None,
+               accept_rms: float = 0.0, budget: int = 100) -> CircuitFit:
+    """The fit of :func:`fit_circuit` from given starting vectors first.
+
+    Local fits run from each of ``guesses`` (parameter units, may be None),
+    then from :func:`fit_circuit`'s own ``n_starts`` starts, keeping the
+    lowest minimum; the search stops as soon as one fit's RMS relative
+    residual is at most ``accept_rms`` or two fits agree (see
+    :func:`_multistart`). ``kk_rms`` is the Lin-KK residual level of the
+    data when the caller has it (computed here when needed); ``budget``
+    times (parameters + 1) bounds the evaluations of each local fit.
+    """
+    parsed = parse_circuit(circuit)
     f, z = data.frequency_hz, data.z_ohm
     exponent, _ = _parameter_roles(parsed)
     lo, hi = _bounds(bounds, parsed, exponent, float(np.max(np.abs(z))))
     problem = _Problem(parsed, f, z, weighting, exponent, lo, hi)
-    if initial_guess is not None:
-        guess = _as_vector(initial_guess, names, "initial_guess")
-        if np.any((~exponent) & (guess <= 0)):
-            raise ValueError("initial_guess: non-exponent parameters must be > 0")
-        starts = [problem.to_u(np.clip(guess, lo, hi))]
-    else:
-        starts = _starts(parsed, problem, n_starts, seed)
-    best, best_u, best_start, runs = None, None, None, 0
+    starts = [problem.to_u(np.clip(np.asarray(g, dtype=float), lo, hi)) for g in guesses or ()]
+    if n_starts > 0:
+        starts += _starts(parsed, problem, n_starts, seed)
+    best, best_u, best_start, runs = _multistart(problem, starts, accept=_acceptor(z, accept_rms, weighting),
+                                                 budget=budget)
+    if best is None:
+        raise FitError(f"circuit {parsed.text!r}: no local fit could be carried out")
+    return _result(circuit, parsed, problem, best, best_u, best_start, weighting, runs,
+                   kk_rms if kk_rms is not None else (lambda: kk_level(data)))
+
+
+def kk_level(data: EISData) -> float:
+    """RMS relative residual of the Lin-KK test on ``data`` (NaN if it cannot run)."""
+    from echem.eis.kramers_kronig import lin_kk
+
+    try:
+        return float(lin_kk(data).rms_residual)
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan")
+
+
+def _acceptor(z, accept_rms: float, weighting: str):
+    """Test of a local fit "at the noise level": RMS relative residual at most
+    ``accept_rms`` and residual signs random (runs test p >= 0.01), or below
+    :data:`NOISE_FLOOR`; None when ``accept_rms`` is 0."""
+    if accept_rms <= 0:
+        return None
+    n = z.size
+    scale = 1.0 if weighting == "modulus" else np.abs(z)
+
+    def accept(res) -> bool:
+        rel = res.fun[:n] * scale, res.fun[n:] * scale
+        rms = float(np.sqrt(np.mean(np.concatenate(rel) ** 2)))
+        return rms <= NOISE_FLOOR or (rms <= accept_rms and runs_test(*rel)[2] >= 0.01)
+
+    return accept
+
+
+def _multistart(problem, starts, *, agree: float = 1e-6, accept=None, budget: int = 100):
+    """Local fits from ``starts`` in order, keeping the lowest minimum.
+
+    The search stops early once two successful local fits have reached the
+    same minimum (costs within ``agree`` relative): two starts converging
+    to one point are taken as evidence that it is the global one, so the
+    remaining starts are run only when the first ones fail or disagree.
+    """
+    best, best_u, best_start, runs, minima = None, None, None, 0, []
     for u0 in starts:
         try:
-            res, u = _local_fit(problem, u0)
+            res, u = _local_fit(problem, u0, budget)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue
         runs += 1
-        if np.isfinite(res.cost) and (best is None or res.cost < best.cost):
+        if not np.isfinite(res.cost):
+            continue
+        if best is None or res.cost < best.cost:
             best, best_u, best_start = res, u, u0
-    if best is None:
-        raise FitError(f"circuit {parsed.text!r}: no local fit could be carried out")
-    return _result(parsed, problem, best, best_u, best_start, weighting, runs)
+        if accept is not None and accept(res):
+            break
+        if res.success:
+            if any(abs(res.cost - c) <= agree * max(c, 1e-300) + 1e-28 for c in minima) \
+                    and abs(best.cost - res.cost) <= agree * max(res.cost, 1e-300) + 1e-28:
+                break
+            minima.append(res.cost)
+    return best, best_u, best_start, runs
 
 
 def _starts(circuit, problem, n_starts, seed) -> list[np.ndarray]:
@@ -432,7 +532,85 @@ def _starts(circuit, problem, n_starts, seed) -> list[np.ndarray]:
     return starts[:max(1, n_starts)]
 
 
-def _result(parsed, problem, res, u, u0, weighting, runs) -> CircuitFit:
+def runs_test(residual_real, residual_imag) -> tuple[int, float, float]:
+    """Wald-Wolfowitz runs test on the signs of fit residuals.
+
+    The real and imaginary residuals, each in frequency order, are two
+    sequences of signs; a model that describes the data leaves signs that
+    change at random, a model that misses a process leaves long runs. The
+    runs of both sequences are counted and compared with their expectation
+    under randomness, E = 1 + 2 n₊n₋/n and
+    Var = 2 n₊n₋(2 n₊n₋ − n)/(n²(n − 1)) per sequence (Wald & Wolfowitz,
+    Ann. Math. Stat. 11 (1940) 147, doi:10.1214/aoms/1177731909).
+
+    Returns
+    -------
+    runs : int
+        Number of runs observed (both sequences).
+    expected : float
+        Their expected number for random signs.
+    p_value : float
+        One-sided p-value of so few runs (normal approximation); 1 when the
+        test cannot be made (fewer than 2 points of each sign).
+    """
+    from scipy.stats import norm
+
+    runs, mean, var = 0, 0.0, 0.0
+    for seq in (np.asarray(residual_real), np.asarray(residual_imag)):
+        signs = np.sign(seq[seq != 0])
+        n = signs.size
+        n_pos = int(np.sum(signs > 0))
+        n_neg = n - n_pos
+        if n < 3 or n_pos == 0 or n_neg == 0:
+            runs += 1 if n else 0
+            mean += 1 if n else 0
+            continue
+        runs += 1 + int(np.sum(signs[1:] != signs[:-1]))
+        mean += 1 + 2 * n_pos * n_neg / n
+        var += 2 * n_pos * n_neg * (2 * n_pos * n_neg - n) / (n * n * (n - 1))
+    if var <= 0:
+        return runs, mean, 1.0
+    return runs, mean, float(norm.cdf((runs - mean) / np.sqrt(var)))
+
+
+def fit_quality(success: bool, message: str, rms: float, runs: tuple[int, float, float],
+                kk_rms: float, stderr_available: bool) -> tuple[str, tuple[str, ...]]:
+    """Status ("ok", "warning", "poor") and reasons of a circuit fit.
+
+    * the optimiser did not converge: poor;
+    * residual RMS above twice the Lin-KK level (Schönleber et al.,
+      Electrochim. Acta 131 (2014) 20, doi:10.1016/j.electacta.2014.01.034),
+      i.e. clearly worse than a KK-consistent model of the same data:
+      warning, poor above five times it with systematic signs;
+    * residual signs systematic (runs test p < 0.001): warning;
+    * standard errors unavailable: warning.
+
+    Residuals below :data:`NOISE_FLOOR` count as exact and are not judged.
+    """
+    status, reasons = 0, []
+    if not success:
+        status = 2
+        reasons.append(f"The optimiser stopped without converging ({message}).")
+    n_runs, expected, p_runs = runs
+    systematic = p_runs < 1e-3
+    if rms > NOISE_FLOOR:
+        if np.isfinite(kk_rms) and rms > 2 * max(kk_rms, NOISE_FLOOR):
+            status = max(status, 2 if (rms > 5 * max(kk_rms, NOISE_FLOOR) and systematic) else 1)
+            reasons.append(f"The residual RMS ({100 * rms:.2g} % of |Z|) is {rms / max(kk_rms, 1e-300):.1f} "
+                           f"times the Lin-KK level ({100 * kk_rms:.2g} %): the circuit misses "
+                           "part of the spectrum.")
+        if systematic:
+            status = max(status, 1)
+            reasons.append(f"The residuals are systematic: their signs form {n_runs} runs where "
+                           f"{expected:.0f} are expected for noise (runs test p = {p_runs:.1g}).")
+    if not stderr_available:
+        status = max(status, 1)
+        reasons.append("Standard errors could not be estimated (singular Jacobian: some parameter "
+                       "is not determined by the data).")
+    return FIT_STATUSES[status], tuple(reasons)
+
+
+def _result(text, parsed, problem, res, u, u0, weighting, runs, kk_rms) -> CircuitFit:
     names = parsed.parameter_names
     p = problem.from_u(u)
     z, f = problem.z, problem.f
@@ -456,8 +634,14 @@ def _result(parsed, problem, res, u, u0, weighting, runs) -> CircuitFit:
         cov = np.full((n, n), np.nan)
     err = np.sqrt(np.diag(cov)) if ok else np.full(n, np.nan)
     rel = (z - z_fit) / np.abs(z)
+    rms = float(np.sqrt(np.mean(np.concatenate([rel.real, rel.imag]) ** 2)))
+    runs_result = runs_test(rel.real[np.argsort(f)], rel.imag[np.argsort(f)])
+    if callable(kk_rms):
+        # the Lin-KK level is needed only to grade a fit whose residuals look systematic
+        kk_rms = kk_rms() if (runs_result[2] < 1e-3 and rms > NOISE_FLOOR) else float("nan")
+    status, reasons = fit_quality(bool(res.success), str(res.message), rms, runs_result, kk_rms, ok)
     return CircuitFit(
-        circuit=parsed.text,
+        circuit=text,
         parameters={k: float(v) for k, v in zip(names, p)},
         stderr={k: float(v) for k, v in zip(names, err)},
         units=dict(zip(names, parsed.parameter_units)),
@@ -469,4 +653,6 @@ def _result(parsed, problem, res, u, u0, weighting, runs) -> CircuitFit:
         weighting=weighting, success=bool(res.success), message=str(res.message),
         n_starts=runs, stderr_available=ok,
         initial_guess={k: float(v) for k, v in zip(names, problem.from_u(u0))},
+        rms_residual=rms, runs_p_value=runs_result[2], kk_rms_residual=float(kk_rms),
+        status=status, quality_reasons=reasons,
     )

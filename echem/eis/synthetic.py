@@ -13,7 +13,7 @@ import numpy as np
 
 from echem.eis.data import EISData, spectrum
 
-__all__ = ["PelletTruth", "pellet_impedance", "random_pellet"]
+__all__ = ["PelletTruth", "identifiable", "pellet_impedance", "random_circuit", "random_pellet"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,172 @@ def random_pellet(rng: np.random.Generator, *, noise: float = 0.01,
     z = pellet_impedance(truth, f)
     z = z + noise * np.abs(z) * (rng.normal(size=f.size) + 1j * rng.normal(size=f.size))
     return spectrum(f, z, source="synthetic"), truth
+
+
+def _members(tree):
+    from echem.eis.circuits import _Group
+
+    return list(tree.children) if isinstance(tree, _Group) and tree.kind == "s" else [tree]
+
+
+def _process_values(node, r, tau, alpha, out):
+    """Parameters of the elements of one process of resistance ``r`` and time constant ``tau``."""
+    from echem.eis.circuits import _Group
+
+    if isinstance(node, _Group):
+        branches = node.children
+        if node.kind == "s":
+            resistive = [c for c in branches if getattr(c, "kind", "") not in ("C", "CPE", "L")]
+            for child in branches:
+                _process_values(child, r / max(1, len(resistive)), tau, alpha, out)
+        else:
+            for child in branches:
+                _process_values(child, r, tau, alpha, out)
+        return
+    kind = node.kind
+    values = {"R": [r], "C": [tau / r], "CPE": [tau**alpha / r, alpha], "L": [r * tau],
+              "W": [r / np.sqrt(tau)], "Ws": [r, tau], "Wo": [r, tau], "G": [r, tau],
+              "GFW": [r, tau, 0.5]}[kind]
+    out[node.start] = values
+
+
+def random_circuit(circuit: str, rng: np.random.Generator, *, noise: float = 0.01,
+                   frequency_hz=None) -> tuple[EISData, dict]:
+    """A random spectrum of any circuit, with values over several decades.
+
+    The circuit's top-level series members are series resistances,
+    inductances, blocking capacitors/CPEs, a semi-infinite Warburg, or
+    *processes* (parallel groups, finite-length Warburg and Gerischer
+    elements). Draws: a resistance scale R_s log-uniform in 10 Ω … 10 kΩ;
+    each process a resistance R_s·10^U(−1, 0.5) and a time constant
+    log-uniform between 3/ω_max and 1/(3 ω_min), ascending in the order the
+    processes are written; CPE exponents U(0.7, 0.95); a series resistance
+    R_s·10^U(−1.5, 0); a series inductance with ω_max L = R_s·10^U(−1.5, 0);
+    a blocking CPE (α U(0.6, 0.95)) whose modulus equals R_s at an angular
+    frequency log-uniform between 3 ω_min and a decade below the slowest
+    process; a series Warburg with |Z_W| = R_s at the slowest
+    process. Noise: Z + noise·|Z|·(n₁ + j n₂), n standard normal.
+
+    The impedance is computed with impedance.py's ``CustomCircuit`` (an
+    evaluator independent of :mod:`echem.eis.circuits`) for its elements,
+    and with :mod:`echem.eis.circuits` only for ``GFW``, which impedance.py
+    lacks.
+
+    Parameters
+    ----------
+    circuit : str
+        impedance.py circuit string.
+    rng : numpy.random.Generator
+        Source of randomness.
+    noise : float
+        Relative noise level (0.01 = 1 %).
+    frequency_hz : array_like, optional
+        Default: 61 points log-spaced from 1 MHz to 0.1 Hz.
+
+    Returns
+    -------
+    data : EISData
+    truth : dict
+        Parameter values by impedance.py name, plus ``"_tau_s"``: the
+        processes' time constants (s) and ``"_alpha"`` their exponents.
+    """
+    from echem.eis.circuits import _Element, parse_circuit
+
+    f = np.geomspace(1e6, 0.1, 61) if frequency_hz is None else np.asarray(frequency_hz, float)
+    parsed = parse_circuit(circuit)
+    w_max, w_min = 2 * np.pi * f.max(), 2 * np.pi * f.min()
+    scale = 10 ** rng.uniform(1, 4)
+    members = _members(parsed.tree)
+    processes = [m for m in members if not (isinstance(m, _Element) and m.kind in ("R", "L", "C", "CPE", "W"))]
+    taus = np.sort(10 ** rng.uniform(np.log10(3 / w_max), np.log10(1 / (3 * w_min)), len(processes)))
+    out: dict[int, list[float]] = {}
+    alphas = []
+    resistances = []
+    for m, tau in zip(processes, taus):
+        alpha = float(rng.uniform(0.7, 0.95))
+        text = str(m)
+        alphas.append(0.5 if any(f"'{k}'" in text for k in ("W", "Ws", "Wo", "G", "GFW"))
+                      else alpha if "'CPE'" in text else 1.0)
+        resistances.append(scale * 10 ** rng.uniform(-1, 0.5))
+        _process_values(m, resistances[-1], float(tau), alpha, out)
+    tau_slow = taus[-1] if len(taus) else 1 / np.sqrt(w_max * w_min)
+    for m in members:
+        if not isinstance(m, _Element) or m.start in out:
+            continue
+        if m.kind == "R":
+            out[m.start] = [scale * 10 ** rng.uniform(-1.5, 0)]
+        elif m.kind == "L":
+            out[m.start] = [scale * 10 ** rng.uniform(-1.5, 0) / w_max]
+        elif m.kind in ("C", "CPE"):
+            alpha = float(rng.uniform(0.6, 0.95)) if m.kind == "CPE" else 1.0
+            w_c = 10 ** rng.uniform(np.log10(3 * w_min), max(np.log10(0.1 / tau_slow), np.log10(3 * w_min)))
+            out[m.start] = [1 / (scale * w_c**alpha)] + ([alpha] if m.kind == "CPE" else [])
+        elif m.kind == "W":
+            out[m.start] = [scale * np.sqrt(1 / tau_slow)]
+    values = np.ones(parsed.n_parameters)
+    for start, vals in out.items():
+        values[start : start + len(vals)] = vals
+    if "GFW" in parsed.element_kinds:
+        z = parsed.impedance(values, f)
+    else:
+        from impedance.models.circuits import CustomCircuit
+
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            z = CustomCircuit(parsed.text, initial_guess=list(values)).predict(f, use_initial=True)
+    z = z + noise * np.abs(z) * (rng.normal(size=f.size) + 1j * rng.normal(size=f.size))
+    truth = dict(zip(parsed.parameter_names, values.tolist()))
+    truth["_tau_s"] = taus.tolist()
+    truth["_alpha"] = alphas
+    truth["_process_r_ohm"] = resistances
+    return spectrum(f, z, source="synthetic"), truth
+
+
+def identifiable(circuit: str, truth: dict, frequency_hz) -> bool:
+    """Whether every element of a :func:`random_circuit` truth shows in the spectrum.
+
+    The rule (stated here, used to score circuit identification):
+
+    * each process's time constant lies inside the window, 1/ω_max ≤ τ ≤ 1/ω_min;
+    * neighbouring time constants differ by at least 10^(1/α), α the smaller
+      exponent of the two (1 for R||C, the CPE exponent, 0.5 for diffusion
+      and Gerischer elements, whose response spreads over about two decades);
+    * each process carries at least 5 % of the total resistance;
+    * a series resistance is at least 2 % of the total resistance;
+    * a series inductance gives ω_max L ≥ 5 % of |Z| at f_max;
+    * a series capacitor, CPE or Warburg reaches at least 20 % of the total
+      resistance at f_min.
+    """
+    from echem.eis.circuits import _Element, parse_circuit
+
+    f = np.asarray(frequency_hz, dtype=float)
+    w_max, w_min = 2 * np.pi * f.max(), 2 * np.pi * f.min()
+    taus = np.asarray(truth["_tau_s"])
+    alphas = np.asarray(truth["_alpha"])
+    rs = np.asarray(truth["_process_r_ohm"])
+    parsed = parse_circuit(circuit)
+    series = [m for m in _members(parsed.tree)
+              if isinstance(m, _Element) and m.kind in ("R", "L", "C", "CPE", "W")]
+    r_series = sum(truth[m.name] for m in series if m.kind == "R")
+    total = float(np.sum(rs) + r_series)
+    if np.any(taus < 1 / w_max) or np.any(taus > 1 / w_min):
+        return False
+    for i in range(len(taus) - 1):
+        if taus[i + 1] / taus[i] < 10 ** (1 / min(alphas[i], alphas[i + 1])):
+            return False
+    if np.any(rs < 0.05 * total):
+        return False
+    z_top = abs(parsed.impedance([truth[n] for n in parsed.parameter_names], [f.max()])[0])
+    for m in series:
+        if m.kind == "R" and truth[m.name] < 0.02 * total:
+            return False
+        if m.kind == "L" and w_max * truth[m.name] < 0.05 * z_top:
+            return False
+        if m.kind in ("C", "CPE", "W"):
+            own = parse_circuit(m.kind + "0")
+            names = [n for n in parsed.parameter_names if n == m.name or n.startswith(m.name + "_")]
+            if abs(own.impedance([truth[n] for n in names], [f.min()])[0]) < 0.2 * total:
+                return False
+    return True
