@@ -1,4 +1,5 @@
-"""EELS: log-ratio and Kramers–Kronig thickness, mean free paths, zero-loss handling, core-loss line-scan profiles.
+"""EELS: log-ratio and Kramers–Kronig thickness, mean free paths, zero-loss handling,
+core-loss line-scan profiles, overlapping edges separated.
 
 Readers (:func:`read_eels`, through rosettasciio) give an :class:`EELSData`;
 pure analysis functions give frozen result objects with ``summary()`` and
@@ -24,6 +25,7 @@ from eels.deconvolution import fourier_log_deconvolution
 from eels.edges import EDGES, Edge, edges_between, get_edge, overlapping_edges
 from eels.io import READERS, read_eels, sniff_format
 from eels.kramers_kronig import KramersKronigThickness, kramers_kronig_thickness
+from eels.overlap import SeparatedEdges, separate_overlapping_edges
 from eels.mean_free_path import (
     MFP_METHODS,
     atomic_fractions,
@@ -92,6 +94,8 @@ __all__ = [
     "edge_profiles",
     "edge_ratio",
     "fit_overlapping_edges",
+    "SeparatedEdges",
+    "separate_overlapping_edges",
     "fourier_log_deconvolution",
     "KramersKronigThickness",
     "kramers_kronig_thickness",
