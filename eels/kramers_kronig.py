@@ -38,13 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.constants import physical_constants
 
-from ssbkit.errors import CalibrationError
-
 from eels.data import EELSData, json_number
 from eels.deconvolution import _deconvolve
 from eels.mean_free_path import relativistic_factor
 from eels.synthetic import characteristic_angle_mrad
-from eels.thickness import Thickness
+from eels.thickness import Thickness, _instrument, _scan_positions_nm
 from eels.zero_loss import ZLP_MAX_OFFSET_EV, ZeroLossPeak, zero_loss_peak
 
 __all__ = ["KramersKronigThickness", "kramers_kronig_thickness"]
@@ -288,19 +286,12 @@ def kramers_kronig_thickness(
     True
     """
     factor = _medium(refractive_index, metal)
-    beam = beam_energy_kev if beam_energy_kev is not None else data.beam_energy_kev
-    beta = collection_semiangle_mrad if collection_semiangle_mrad is not None else data.collection_semiangle_mrad
-    missing = [n for n, v in (("beam_energy_kev", beam), ("collection_semiangle_mrad", beta)) if v is None]
-    if missing:
-        raise CalibrationError(
-            f"{data.source or 'data'}: {' and '.join(missing)} neither given nor in the "
-            "file's metadata; pass them to kramers_kronig_thickness()"
-        )
+    beam, beta = _instrument(data, beam_energy_kev, collection_semiangle_mrad, "kramers_kronig_thickness")
     zlp = zero_loss_peak(data, threshold_ev=threshold_ev, method=zlp_method, max_offset_ev=zlp_max_offset_ev)
     ssd = _deconvolve(data, zlp, None)
     energy = data.energy_loss_ev
     step = data.dispersion_ev_per_channel
-    kinetic_ev = float(beam) * relativistic_factor(float(beam)) * 1e3  # T = m0v²/2
+    kinetic_ev = beam * relativistic_factor(beam) * 1e3  # T = m0v²/2
     shape = data.navigation_shape
     positions = np.broadcast_to(zlp.position_ev, shape).ravel()
     cuts = np.broadcast_to(zlp.threshold_ev, shape).ravel()
@@ -313,8 +304,8 @@ def kramers_kronig_thickness(
     for n in range(raw.shape[0]):
         loss = energy - positions[n]
         with np.errstate(divide="ignore", invalid="ignore"):
-            theta = characteristic_angle_mrad(np.clip(loss, 1e-6, None), float(beam))
-            angular = np.log1p((float(beta) / theta) ** 2)
+            theta = characteristic_angle_mrad(np.clip(loss, 1e-6, None), beam)
+            angular = np.log1p((beta / theta) ** 2)
         k_main, k_low, variance = _sum_rule_integral(loss, spectra[n], raw[n], cuts[n] - positions[n], angular, step)
         # a metal's losses continue below the cut; an insulator's stop at its gap (taken above the cut)
         total = k_main + (k_low if metal else 0.0)
@@ -324,12 +315,6 @@ def kramers_kronig_thickness(
         low_fraction[n] = k_low / total
     tau = np.log(np.broadcast_to(zlp.total_intensity, shape).ravel() / i0)
     reasons = _reasons(t, low_fraction, metal)
-    position = None
-    if data.navigation_axes:
-        try:
-            position = data.navigation_axes[-1].values_nm
-        except ValueError:
-            position = None
     return KramersKronigThickness(
         thickness_nm=t.reshape(shape),
         thickness_err_nm=t_err.reshape(shape),
@@ -338,14 +323,14 @@ def kramers_kronig_thickness(
         low_energy_fraction=low_fraction.reshape(shape),
         refractive_index=None if metal else float(refractive_index),
         metal=bool(metal),
-        beam_energy_kev=float(beam),
-        collection_semiangle_mrad=float(beta),
+        beam_energy_kev=beam,
+        collection_semiangle_mrad=beta,
         zlp=zlp,
         energy_loss_ev=energy,
         mean_ssd=spectra.mean(axis=0),
         quality="warning" if reasons else "ok",
         quality_reasons=reasons,
-        position_nm=position,
+        position_nm=_scan_positions_nm(data),
     )
 
 

@@ -41,6 +41,13 @@ def characteristic_angle_mrad(energy_loss_ev, beam_energy_kev: float) -> np.ndar
     return np.asarray(energy_loss_ev, dtype=float) / (gamma * m0v2_ev) * 1e3
 
 
+def _drude_loss_function(energy_ev, plasmon_energy_ev: float, plasmon_width_ev: float):
+    """Im[−1/ε(E)] = E Γ E_p² / ((E² − E_p²)² + (E Γ)²) of a Drude metal (Egerton 2011, eq. 3.43)."""
+    return energy_ev * plasmon_width_ev * plasmon_energy_ev**2 / (
+        (energy_ev**2 - plasmon_energy_ev**2) ** 2 + (energy_ev * plasmon_width_ev) ** 2
+    )
+
+
 def drude_single_scattering(
     energy_loss_ev,
     *,
@@ -73,9 +80,7 @@ def drude_single_scattering(
     """
     energy = np.asarray(energy_loss_ev, dtype=float)
     positive = np.clip(energy, 1e-12, None)
-    loss = positive * plasmon_width_ev * plasmon_energy_ev**2 / (
-        (positive**2 - plasmon_energy_ev**2) ** 2 + (positive * plasmon_width_ev) ** 2
-    )
+    loss = _drude_loss_function(positive, plasmon_energy_ev, plasmon_width_ev)
     theta_e = characteristic_angle_mrad(positive, beam_energy_kev)
     shape = np.where(energy > 0, loss * np.log1p((collection_semiangle_mrad / theta_e) ** 2), 0.0)
     return shape / shape.sum()
@@ -125,7 +130,7 @@ def drude_mean_free_path_nm(
     ep, width = plasmon_energy_ev, plasmon_width_ev
 
     def integrand(e):
-        loss = e * width * ep**2 / ((e**2 - ep**2) ** 2 + (e * width) ** 2)
+        loss = _drude_loss_function(e, ep, width)
         theta = float(characteristic_angle_mrad(e, beam_energy_kev))
         return loss * np.log1p((collection_semiangle_mrad / theta) ** 2)
 

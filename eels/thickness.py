@@ -351,6 +351,33 @@ def _resolve(given, found):
     return given if given is not None else found
 
 
+def _instrument(data: EELSData, beam_energy_kev, collection_semiangle_mrad, caller: str) -> tuple[float, float]:
+    """E0 and β, given or from the file's metadata; CalibrationError naming the missing ones."""
+    beam = _resolve(beam_energy_kev, data.beam_energy_kev)
+    beta = _resolve(collection_semiangle_mrad, data.collection_semiangle_mrad)
+    missing = [
+        name
+        for name, value in (("beam_energy_kev", beam), ("collection_semiangle_mrad", beta))
+        if value is None
+    ]
+    if missing:
+        raise CalibrationError(
+            f"{data.source or 'data'}: {' and '.join(missing)} neither given nor in the "
+            f"file's metadata; pass them to {caller}()"
+        )
+    return float(beam), float(beta)
+
+
+def _scan_positions_nm(data: EELSData) -> np.ndarray | None:
+    """Positions along the last scan axis, nm; None for one spectrum or an uncalibrated scan."""
+    if not data.navigation_axes:
+        return None
+    try:
+        return data.navigation_axes[-1].values_nm
+    except ValueError:
+        return None
+
+
 def thickness(
     data: EELSData,
     *,
@@ -409,18 +436,7 @@ def thickness(
         When the beam energy or the collection semi-angle is neither given
         nor in the file's metadata (the message names which).
     """
-    beam = _resolve(beam_energy_kev, data.beam_energy_kev)
-    beta = _resolve(collection_semiangle_mrad, data.collection_semiangle_mrad)
-    missing = [
-        name
-        for name, value in (("beam_energy_kev", beam), ("collection_semiangle_mrad", beta))
-        if value is None
-    ]
-    if missing:
-        raise CalibrationError(
-            f"{data.source or 'data'}: {' and '.join(missing)} neither given nor in the "
-            "file's metadata; pass them to thickness()"
-        )
+    beam, beta = _instrument(data, beam_energy_kev, collection_semiangle_mrad, "thickness")
     alpha = _resolve(convergence_semiangle_mrad, data.convergence_semiangle_mrad) or 0.0
     if not np.isfinite(mfp_relative_error) or mfp_relative_error < 0:
         raise ValueError(f"mfp_relative_error={mfp_relative_error!r} must be finite and >= 0")
@@ -441,12 +457,6 @@ def thickness(
     mfp_err = mfp * mfp_relative_error
     t = tau * mfp
     t_err = np.abs(t) * np.sqrt((tau_err / tau) ** 2 + mfp_relative_error**2)
-    position = None
-    if data.navigation_axes:
-        try:
-            position = data.navigation_axes[-1].values_nm
-        except ValueError:
-            position = None
     return Thickness(
         t_over_lambda=tau,
         t_over_lambda_err=tau_err,
@@ -463,7 +473,7 @@ def thickness(
         convergence_semiangle_mrad=float(alpha),
         energy_loss_ev=data.energy_loss_ev,
         mean_counts=data.mean_spectrum(),
-        position_nm=position,
+        position_nm=_scan_positions_nm(data),
         truncation_bias=bias,
         quality=quality,
         quality_reasons=reasons,
