@@ -165,3 +165,14 @@ def test_lsmo_line_scan_automatic_cut_keeps_its_exspy_agreement(shared_data):
     # 29-count upturn at 4 eV (noise: σ ≈ 50) to the 9 eV minimum: 0.5011 -> 0.4776, exspy 0.4912
     same = [0, 1, 2, 3, 4, 6, 7, 8, 9]
     np.testing.assert_allclose(tau[same], np.array(LSMO_BEFORE)[same], rtol=1e-3)
+
+
+def test_exspy_convention_warns_on_an_uncalibrated_axis():
+    # the exspy threshold window is 1-10 eV on the axis; with the peak 3.5 eV off it overlaps the peak
+    counts = low_loss_spectrum(AXIS, t_over_lambda=1.1, total_counts=1e7, zlp_position_ev=3.5)
+    with pytest.warns(UserWarning, match="align the spectra first"):
+        zero_loss_peak(EELSData(AXIS, counts), method="exspy")
+    aligned = align_zero_loss(EELSData(AXIS, counts))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(relative_thickness(aligned, zlp_method="exspy")) == pytest.approx(1.1, rel=0.03)
