@@ -1,5 +1,6 @@
 """eds: SEM/STEM energy-dispersive X-ray spectra and maps, electron images and interface contact."""
 
+from .contact import InterfaceContact, interface_contact, kanaya_okayama_range_nm
 from .data import EDSData, ElectronImage, add_scale_bar
 from .io import READERS, read_eds, read_image
 from .lines import (
@@ -11,19 +12,25 @@ from .lines import (
     line_energy_kev,
     line_intensity,
 )
+from .synthetic import SyntheticInterface, simulate_interface_map
 
 __all__ = [
     "EDSData",
     "EDSOverlapWarning",
     "ElectronImage",
+    "InterfaceContact",
     "LineIntensities",
     "Overlap",
     "READERS",
+    "SyntheticInterface",
     "add_scale_bar",
     "detector_fwhm_kev",
     "find_overlaps",
+    "interface_contact",
+    "kanaya_okayama_range_nm",
     "line_energy_kev",
     "line_intensity",
     "read_eds",
     "read_image",
+    "simulate_interface_map",
 ]

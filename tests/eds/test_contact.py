@@ -1,0 +1,117 @@
+"""Interface contact on synthetic SEM-EDS maps built from a known truth (issue acceptance).
+
+Every expected number is the truth the map was simulated from (eds.simulate_interface_map):
+the pore share of the interface, the 10–90 % transition width and the interface angle;
+the maps carry Poisson noise on a Kramers continuum.
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import eds
+from ssbkit.errors import FitError
+
+CASES = [  # angle (deg), pore share, number of pores, 10–90 % width (nm), dose, seed
+    (0.0, 0.20, 4, 250.0, 1.0, 0),
+    (30.0, 0.25, 3, 250.0, 1.0, 1),
+    (90.0, 0.30, 4, 400.0, 1.0, 2),
+    (135.0, 0.15, 3, 250.0, 0.5, 3),
+    (200.0, 0.40, 4, 150.0, 2.0, 4),
+    (287.0, 0.10, 2, 500.0, 1.0, 5),
+]
+
+
+@pytest.mark.parametrize("angle, share, n_pores, width, dose, seed", CASES)
+def test_contact_and_width_from_a_known_truth(angle, share, n_pores, width, dose, seed):
+    truth = eds.simulate_interface_map((128, 128), angle_deg=angle, pore_fraction=share, n_pores=n_pores,
+                                       width_nm=width, dose=dose, seed=seed)
+    r = eds.interface_contact(truth.data)
+    # the truth over the same stretch of interface the analysis traced (whole chord minus the band at the edges)
+    assert r.contact_fraction == pytest.approx(truth.contact_fraction_at(r.trace_xy_px), abs=0.05)
+    assert r.contact_fraction_range[0] <= r.contact_fraction <= r.contact_fraction_range[1]
+    assert r.interdiffusion_width_nm == pytest.approx(width, rel=0.15)
+    assert abs((r.interface_angle_deg - truth.angle_deg + 90) % 180 - 90) < 1.0
+    assert np.dot(r.normal_xy, truth.normal_xy) > 0.99  # cathode → electrolyte, the right way round
+    assert r.success and r.quality in ("ok", "warning")
+
+
+@pytest.mark.parametrize("angle, seed", [(0.0, 10), (47.0, 11), (120.0, 12), (255.0, 13)])
+def test_pore_free_interface_is_in_full_contact(angle, seed):
+    truth = eds.simulate_interface_map((128, 128), angle_deg=angle, pore_fraction=0.0, seed=seed)
+    r = eds.interface_contact(truth.data)
+    assert r.contact_fraction == pytest.approx(1.0, abs=0.02)
+    assert r.void_fraction < 0.02
+
+
+def test_void_fraction_of_the_band():
+    # pores 3 widths deep fill the ±band across their whole length: void share ≈ pore share (blur at their ends)
+    truth = eds.simulate_interface_map((128, 128), angle_deg=15.0, pore_fraction=0.3, n_pores=3, seed=21)
+    r = eds.interface_contact(truth.data)
+    assert r.void_fraction == pytest.approx(1 - truth.contact_fraction_at(r.trace_xy_px), abs=0.05)
+
+
+def test_width_below_the_generation_range_is_an_upper_bound():
+    truth = eds.simulate_interface_map((96, 96), angle_deg=10.0, pore_fraction=0.0, seed=3, beam_energy_kev=15.0)
+    r = eds.interface_contact(truth.data)
+    # Kanaya–Okayama in Li6PS5Cl (1.64 g/cm³) at 15 kV, the wider of the two phases
+    assert r.generation_range_nm == pytest.approx(
+        eds.kanaya_okayama_range_nm(15.0, 1.64, formula="Li6PS5Cl"))
+    assert r.width_is_upper_bound and "upper bound" in r.report()
+    thin = eds.interface_contact(truth.data, specimen="thin")
+    assert thin.generation_range_nm is None and not thin.width_is_upper_bound
+
+
+def test_kanaya_okayama_range():
+    # the formula by hand: 0.0276 A E^1.67 / (Z^0.889 ρ) µm; Au at 20 kV ≈ 0.86 µm (Goldstein et al. 2018)
+    value = eds.kanaya_okayama_range_nm(20.0, 19.3, atomic_number=79, atomic_mass=196.97)
+    assert value == pytest.approx(1e3 * 0.0276 * 196.97 * 20**1.67 / (79**0.889 * 19.3))
+    assert value == pytest.approx(860, rel=0.01)
+    # LiCoO2: mass-weighted Z = 19.1 and A = 41.2 (Li 7.1 %, Co 60.2 %, O 32.7 % by mass)
+    assert eds.kanaya_okayama_range_nm(15.0, 5.06, formula="LiCoO2") == pytest.approx(1504, rel=0.01)
+    with pytest.raises(ValueError, match="formula"):
+        eds.kanaya_okayama_range_nm(15.0, 5.0)
+
+
+def test_summary_report_and_plot():
+    truth = eds.simulate_interface_map((96, 96), angle_deg=60.0, pore_fraction=0.25, n_pores=2, seed=7)
+    r = eds.interface_contact(truth.data)
+    s = r.summary()
+    json.dumps(s)
+    assert s["contact_fraction_min"] <= s["contact_fraction"] <= s["contact_fraction_max"]
+    assert "contact fraction" in r.report()
+    axes = r.plot()
+    assert len(axes) == 4 and axes[2].collections  # the traced interface is drawn
+    plt.close("all")
+
+
+def test_precomputed_line_intensities_give_the_same_answer():
+    truth = eds.simulate_interface_map((96, 96), angle_deg=100.0, pore_fraction=0.2, n_pores=2, seed=8)
+    lines = eds.line_intensity(truth.data, ["Co_Ka", "S_Ka"])
+    a = eds.interface_contact(truth.data)
+    b = eds.interface_contact(lines, beam_energy_kev=15.0)
+    assert a.contact_fraction == b.contact_fraction
+    assert a.interdiffusion_width_nm == b.interdiffusion_width_nm
+
+
+def test_one_phase_only_is_refused():
+    truth = eds.simulate_interface_map((64, 64), pore_fraction=0.0, seed=9)
+    counts = np.array(truth.data.counts)
+    counts[:] = counts[:1, :1]  # the first pixel everywhere: pure cathode
+    with pytest.raises(FitError, match="interface"):
+        eds.interface_contact(truth.data.replace(counts=counts))
+
+
+def test_bad_arguments():
+    truth = eds.simulate_interface_map((64, 64), pore_fraction=0.0, seed=9)
+    with pytest.raises(ValueError, match="specimen"):
+        eds.interface_contact(truth.data, specimen="foil")
+    with pytest.raises(ValueError, match="threshold"):
+        eds.interface_contact(truth.data, threshold=0.9)
+    spectrum = eds.EDSData(np.ones(100), np.arange(100) * 0.1)
+    with pytest.raises(ValueError, match="map"):
+        eds.interface_contact(spectrum)
