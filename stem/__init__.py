@@ -81,3 +81,4 @@ __all__ = [
     "space_charge_layer_width",
     "subtract_background",
 ]
+from .images import STEMImage, read_image; __all__ += ["STEMImage", "read_image"]  # noqa: E402,E702
