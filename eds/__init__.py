@@ -12,9 +12,11 @@ from .lines import (
     line_energy_kev,
     line_intensity,
 )
+from .quant import Composition, cliff_lorimer
 from .synthetic import SyntheticInterface, simulate_interface_map
 
 __all__ = [
+    "Composition",
     "EDSData",
     "EDSOverlapWarning",
     "ElectronImage",
@@ -24,6 +26,7 @@ __all__ = [
     "READERS",
     "SyntheticInterface",
     "add_scale_bar",
+    "cliff_lorimer",
     "detector_fwhm_kev",
     "find_overlaps",
     "interface_contact",

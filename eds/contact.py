@@ -302,7 +302,7 @@ class InterfaceContact:
             cat, ele = _profile_model(fine, **self.fit_params)
             axes[3].plot(fine * scale, cat, color="tab:red", lw=1)
             axes[3].plot(fine * scale, ele, color="tab:green", lw=1)
-        axes[3].set_xlabel(f"distance from the interface ({unit}): cathode < 0 < electrolyte")
+        axes[3].set_xlabel(f"distance ({unit}): cathode < 0 < electrolyte")
         axes[3].set_ylabel("normalised signal")
         axes[3].legend(frameon=False)
         return axes
