@@ -443,7 +443,7 @@ _REFINE_DELTA = 30.0
 _REFINE_MIN = 4
 
 
-def select_circuit(data: EISData, candidates=None, *, criterion: str = "aic", tolerance: float = 2.0,
+def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", tolerance: float = 2.0,
                    weighting: str = "modulus", n_starts: int = 4, seed: int = 0) -> CircuitSelection:
     """Fit candidate equivalent circuits and choose the one the data support.
 
