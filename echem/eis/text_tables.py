@@ -164,6 +164,8 @@ def classify_column(name: str) -> str | None:
     --------
     >>> classify_column("-Im(Z)/Ohm"), classify_column("Z'' (ohm)"), classify_column("Freq/Hz")
     ('minus_imag', 'imag', 'frequency')
+    >>> classify_column("frequency_hz"), classify_column("z_real_ohm"), classify_column("z_imag_ohm")
+    ('frequency', 'real', 'imag')
     """
     raw = name.strip()
     # Units such as (ohm) are cut, but "Re(Z)" and "Im(Z)" keep their bracket.
@@ -172,6 +174,11 @@ def classify_column(name: str) -> str | None:
         if lowered.startswith(key):
             return kind
     norm = _normalise(raw)
+    # the library's own column names carry their unit as a suffix: z_real_ohm, minus_z_imag_ohm
+    if norm.endswith("ohm") and len(norm) > 3:
+        norm = norm[:-3]
+    if norm.startswith("minus"):
+        norm = "-" + norm[5:]
     if norm.startswith("-"):
         return "minus_imag" if norm[1:] in _IMAG else None
     if norm in _FREQ or norm.startswith("freq"):

@@ -25,9 +25,11 @@ from echem.cycling.readers.biologic import read_biologic_mpr, read_biologic_mpt
 from echem.cycling.readers.maccor import is_maccor_header, read_maccor
 from echem.cycling.readers.mapped import (
     is_bdf_header,
+    is_canonical_header,
     is_landt_header,
     is_pec_header,
     read_bdf,
+    read_canonical_csv,
     read_generic_csv,
     read_landt_csv,
     read_pec_csv,
@@ -57,6 +59,7 @@ CYCLING_FORMATS: dict[str, Callable[..., CyclingData]] = {
     "landt_csv": read_landt_csv,
     "bdf": read_bdf,
     "pec_csv": read_pec_csv,
+    "ssbkit_csv": read_canonical_csv,
     "csv": read_generic_csv,
 }
 
@@ -66,6 +69,7 @@ _BINARY_MAGIC = (
     (b"\x00\x01\x00\x00Standard Jet DB", "arbin_res"),
 )
 _TEXT_SNIFFERS = (
+    (is_canonical_header, "ssbkit_csv"),
     (is_maccor_header, "maccor"),
     (is_arbin_header, "arbin_csv"),
     (is_neware_export, "neware_export"),

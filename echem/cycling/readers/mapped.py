@@ -26,9 +26,11 @@ from ssbkit.errors import FormatError
 __all__ = [
     "MAPPING_KEYS",
     "is_bdf_header",
+    "is_canonical_header",
     "is_landt_header",
     "is_pec_header",
     "read_bdf",
+    "read_canonical_csv",
     "read_generic_csv",
     "read_landt_csv",
     "read_mapped",
@@ -316,3 +318,47 @@ def read_pec_csv(path: Path, *, first_half_cycle: str = "charge") -> CyclingData
     """
     meta = _preamble_metadata(head_lines(path, 60), is_pec_header)
     return read_mapped(path, _PEC, fmt="pec_csv", metadata={"vendor": "PEC", **meta}, first_half_cycle=first_half_cycle)
+
+
+# -- the library's own table: CyclingData.data written with pandas' to_csv ---------------
+
+def _canonical_fields(line: str) -> list[str] | None:
+    for sep in (",", ";", "\t"):
+        fields = [f.strip() for f in split_fields(line, sep)]
+        if {"time_s", "voltage_v"} <= set(fields) and ("current_ma" in fields or "charge_capacity_mah" in fields):
+            return fields
+    return None
+
+
+def is_canonical_header(line: str) -> bool:
+    """True for the header of a table of :class:`CyclingData` canonical columns (``time_s, voltage_v, ...``)."""
+    return _canonical_fields(line) is not None
+
+
+def read_canonical_csv(path: Path, *, first_half_cycle: str = "charge") -> CyclingData:
+    """Read back a table of canonical columns that this library wrote (``data.data.to_csv(path)``).
+
+    Every canonical column present (:data:`~echem.cycling.data.CANONICAL_COLUMNS`)
+    maps to itself with factor 1; a leading index column is ignored.
+
+    Parameters
+    ----------
+    path : Path
+        The file (only read).
+    first_half_cycle : {"charge", "discharge"}
+        Convention for cycles derived from the current sign when the table
+        has no ``cycle`` column.
+
+    Returns
+    -------
+    CyclingData
+    """
+    for line in head_lines(path, 5):
+        fields = _canonical_fields(line)
+        if fields is not None:
+            break
+    else:
+        raise FormatError("no header of canonical columns (time_s, voltage_v, current_ma, ...)", path=path)
+    mapping = {key: key for key in CANONICAL_COLUMNS if key in fields}
+    return read_mapped(path, mapping, fmt="ssbkit_csv", first_half_cycle=first_half_cycle,
+                       cycle_base=1 if "cycle" in mapping else None)
