@@ -6,7 +6,12 @@
     Analyse a user's study and write its report; exit 1 listing the
     measurements whose analysis failed (the rest of the report is written).
 ``ssbkit validate MANIFEST``
-    Check a manifest; exit 1 printing every problem.
+    Check a manifest (every parameter against its technique's declaration,
+    and every file opened with its technique's reader); exit 1 printing every
+    problem.
+``ssbkit params [TECHNIQUE]``
+    Print the manifest parameters each technique reads: type, unit, allowed
+    values, default, and whether the sample or another measurement supplies it.
 """
 
 from __future__ import annotations
@@ -36,8 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("manifest", type=Path)
     report.add_argument("--out", type=Path, required=True, help="report folder")
 
-    validate = sub.add_parser("validate", help="check a study manifest and list every problem")
+    validate = sub.add_parser("validate", help="check a study manifest and its files, list every problem")
     validate.add_argument("manifest", type=Path)
+
+    params = sub.add_parser("params", help="print the manifest parameters of each technique")
+    params.add_argument("technique", nargs="?", default=None, help="one technique (default: all)")
     return parser
 
 
@@ -46,11 +54,11 @@ def _say(args, message: str) -> None:
         print(message)
 
 
-def _load(path: Path):
+def _load(path: Path, *, read_files: bool = False):
     from ssbkit.study import Study
 
     try:
-        return Study.load(path)
+        return Study.load(path, read_files=read_files)
     except MetadataError as exc:
         print(f"error: {path}: {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:
@@ -75,14 +83,31 @@ def _report(args, manifest: Path, out: Path) -> int:
     return 0
 
 
+def _params(technique: str | None) -> int:
+    from ssbkit.report.parameters import parameter_reference
+    from ssbkit.report.registry import registered_techniques, section_spec
+
+    names = registered_techniques()
+    if technique is not None and technique not in names:
+        print(f"error: unknown technique {technique!r} (known: {', '.join(names)})", file=sys.stderr)
+        return 1
+    for name in [technique] if technique else names:
+        spec = section_spec(name)
+        print(parameter_reference(name, spec.parameters, files=spec.files_text()))
+        print()
+    return 0
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     import matplotlib
 
     matplotlib.use("Agg")  # the command only writes figure files
+    if args.command == "params":
+        return _params(args.technique)
     if args.command == "validate":
-        study = _load(args.manifest)
+        study = _load(args.manifest, read_files=True)
         if study is None:
             return 1
         _say(args, f"{args.manifest}: ok ({len(study.samples)} samples, {len(study.all_measurements)} measurements)")

@@ -30,10 +30,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["TECHNIQUES", "FileRecord", "Measurement", "Study", "file_record", "fill_parameters"]
+__all__ = ["FileRecord", "Measurement", "Study", "file_record", "techniques"]
 
-#: The techniques a measurement can name.
-TECHNIQUES = ("eis", "cycling", "iv", "xrd", "xas", "eels", "dpc")
+
+def techniques() -> tuple[str, ...]:
+    """The techniques a measurement can name: those with a registered report section."""
+    from ssbkit.report.registry import registered_techniques
+
+    return registered_techniques()
 
 _MEASUREMENT_KEYS = {"sample", "technique", "file", "label", "parameters"}
 _STUDY_KEYS = {"name", "description"}
@@ -67,37 +71,6 @@ def file_record(path: Path) -> FileRecord:
     return FileRecord(path=path, sha256=digest.hexdigest(), size_bytes=path.stat().st_size)
 
 
-def fill_parameters(sample: Sample, parameters: Mapping[str, Any]) -> dict:
-    """A measurement's parameters with gaps filled from its sample's metadata.
-
-    Fills ``thickness_cm`` and ``area_cm2`` (from the cell) and
-    ``active_mass_mg`` (from the cathode) when ``parameters`` does not give
-    them; the measurement's own values always win. This is how the study
-    layer unpacks the sample model into the plain arguments of a technique.
-
-    Parameters
-    ----------
-    sample : Sample
-        The measured sample.
-    parameters : Mapping
-        The manifest's ``[measurements.parameters]`` table.
-
-    Returns
-    -------
-    dict
-    """
-    filled: dict[str, Any] = {}
-    if sample.cell is not None:
-        if sample.cell.thickness_cm is not None:
-            filled["thickness_cm"] = sample.cell.thickness_cm
-        if sample.cell.electrode_area_cm2 is not None:
-            filled["area_cm2"] = sample.cell.electrode_area_cm2
-    if sample.cathode is not None and sample.cathode.active_mass_mg is not None:
-        filled["active_mass_mg"] = sample.cathode.active_mass_mg
-    filled.update(parameters)
-    return filled
-
-
 @dataclass(frozen=True)
 class Measurement:
     """One measurement of a study.
@@ -107,13 +80,15 @@ class Measurement:
     sample_id : str
         Id of the sample it belongs to.
     technique : str
-        One of :data:`TECHNIQUES`.
+        One of :func:`techniques`.
     label : str
         Unique label within the study.
     files : tuple of FileRecord
         Its files with provenance, in manifest order.
     parameters : Mapping
-        The manifest's parameters table (read-only).
+        The manifest's parameters table as written (read-only).
+    index : int
+        Position in the manifest's ``[[measurements]]`` array (0-based).
     """
 
     sample_id: str
@@ -121,6 +96,7 @@ class Measurement:
     label: str
     files: tuple[FileRecord, ...]
     parameters: Mapping[str, Any]
+    index: int = 0
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -171,6 +147,9 @@ def _load_samples(data: dict, problems: _Problems) -> dict[str, Sample]:
         problems.append("key 'samples': at least one [[samples]] table is required")
         return samples
     for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            problems.append(f"samples[{index}]: must be a table, got {table!r:.60}")
+            continue
         try:
             sample = Sample.from_dict(table)
         except MetadataError as exc:
@@ -190,11 +169,45 @@ def _measurement_files(value: Any, where: str, base: Path, problems: _Problems) 
         return []
     paths = []
     for name in names:
-        path = (base / name).resolve()
+        try:
+            path = (base / name).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            problems.append(f"{where}: key 'file': {name!r} cannot be resolved ({exc})")
+            continue
         if not path.is_file():
             problems.append(f"{where}: key 'file': file not found: {path}")
         paths.append(path)
     return paths
+
+
+def _measurement_table(table: Any, index: int, base: Path, samples: dict[str, Sample], known: tuple[str, ...],
+                       problems: _Problems):
+    """The checked pieces of one [[measurements]] table, or None when it has problems."""
+    where = f"measurements[{index}]"
+    if not isinstance(table, dict):
+        problems.append(f"{where}: must be a table with keys sample, technique, file, got {table!r:.60}")
+        return None
+    before = len(problems)
+    for key in ("sample", "technique", "file"):
+        if key not in table:
+            problems.append(f"{where}: key {key!r}: missing")
+    for key in sorted(map(str, set(table) - _MEASUREMENT_KEYS)):
+        problems.append(f"{where}: key {key!r}: unknown key (allowed: {sorted(_MEASUREMENT_KEYS)})")
+    sample_id, technique = table.get("sample"), table.get("technique")
+    if "sample" in table and (not isinstance(sample_id, str) or sample_id not in samples):
+        problems.append(f"{where}: key 'sample': unknown sample id {sample_id!r:.60} (known: {', '.join(samples)})")
+    if "technique" in table and (not isinstance(technique, str) or technique not in known):
+        problems.append(f"{where}: key 'technique': unknown technique {technique!r:.60} (allowed: {', '.join(known)})")
+    paths = _measurement_files(table["file"], where, base, problems) if "file" in table else []
+    parameters = table.get("parameters", {})
+    if not isinstance(parameters, dict):
+        problems.append(f"{where}: key 'parameters': must be a table")
+    label = table.get("label", f"{sample_id}-{technique}-{index + 1}")
+    if not isinstance(label, str) or not label.strip():
+        problems.append(f"{where}: key 'label': must be a non-empty string, got {label!r:.60}")
+    if len(problems) > before:
+        return None
+    return sample_id, technique, label, paths, parameters
 
 
 def _load_measurements(
@@ -206,42 +219,43 @@ def _load_measurements(
     if not isinstance(tables, list):
         problems.append("key 'measurements': must be an array of [[measurements]] tables")
         return measurements
+    known = techniques()
     for index, table in enumerate(tables):
-        where = f"measurements[{index}]"
-        before = len(problems)
-        for key in ("sample", "technique", "file"):
-            if key not in table:
-                problems.append(f"{where}: key {key!r}: missing")
-        for key in sorted(set(table) - _MEASUREMENT_KEYS):
-            problems.append(f"{where}: key {key!r}: unknown key (allowed: {sorted(_MEASUREMENT_KEYS)})")
-        sample_id = table.get("sample")
-        if "sample" in table and sample_id not in samples:
-            problems.append(f"{where}: key 'sample': unknown sample id {sample_id!r}")
-        technique = table.get("technique")
-        if "technique" in table and technique not in TECHNIQUES:
-            problems.append(
-                f"{where}: key 'technique': unknown technique {technique!r} (allowed: {', '.join(TECHNIQUES)})"
-            )
-        paths = _measurement_files(table["file"], where, base, problems) if "file" in table else []
-        parameters = table.get("parameters", {})
-        if not isinstance(parameters, dict):
-            problems.append(f"{where}: key 'parameters': must be a table")
-        label = table.get("label") or f"{sample_id}-{technique}-{index + 1}"
-        if label in labels:
-            problems.append(f"{where}: key 'label': duplicate label {label!r}")
-        labels.add(label)
-        if len(problems) > before:
+        checked = _measurement_table(table, index, base, samples, known, problems)
+        if checked is None:
             continue
-        measurements.append(
-            Measurement(
-                sample_id=sample_id,
-                technique=technique,
-                label=str(label),
-                files=tuple(file_record(path) for path in paths),
-                parameters=MappingProxyType(dict(parameters)),
-            )
-        )
+        sample_id, technique, label, paths, parameters = checked
+        if label in labels:
+            problems.append(f"measurements[{index}]: key 'label': duplicate label {label!r}")
+            continue
+        labels.add(label)
+        try:
+            files = tuple(file_record(path) for path in paths)
+        except OSError as exc:
+            problems.append(f"measurements[{index}]: key 'file': cannot be read ({exc})")
+            continue
+        measurements.append(Measurement(sample_id=sample_id, technique=technique, label=label, files=files,
+                                        parameters=MappingProxyType(dict(parameters)), index=index))
     return measurements
+
+
+def _check_measurements(measurements: list[Measurement], samples: dict[str, Sample], problems: _Problems,
+                        *, read_files: bool) -> None:
+    """Check every measurement's parameters against its section's declaration, and optionally its files."""
+    from ssbkit.report.registry import section_spec
+
+    for m in measurements:
+        spec = section_spec(m.technique)
+        where = f"measurements[{m.index}] ({m.label}, sample {m.sample_id}, {m.technique})"
+        others = {o.technique for o in measurements if o.sample_id == m.sample_id and o is not m}
+        values, _, found = spec.problems(m.parameters, samples[m.sample_id], m.paths, pending=sorted(others))
+        problems.extend(f"{where}: {problem}" for problem in found)
+        if found or not read_files or spec.probe is None:
+            continue
+        try:
+            spec.probe(m.paths, values)
+        except Exception as exc:  # every reader failure is a problem of this measurement, not a crash
+            problems.append(f"{where}: key 'file': cannot be analysed: {type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -271,13 +285,23 @@ class Study:
     all_measurements: tuple[Measurement, ...]
 
     @classmethod
-    def load(cls, path) -> "Study":
+    def load(cls, path, *, read_files: bool = False) -> "Study":
         """Read and validate a TOML manifest.
+
+        Every measurement's parameters are checked against its technique's
+        declaration (unknown keys with the closest known name, types, ranges,
+        required values that neither the manifest, the sample nor another
+        measurement of the sample gives; see ``ssbkit params``).
 
         Parameters
         ----------
         path : str or Path
             The manifest; ``file`` entries are relative to its folder.
+        read_files : bool
+            Also open every measurement's files with its technique's readers
+            (what ``ssbkit validate`` does), so that a file of another
+            technique, an unreadable file or a missing Athena group is found
+            now rather than at report time.
 
         Returns
         -------
@@ -296,6 +320,7 @@ class Study:
             problems.append(f"key {key!r}: unknown top-level key")
         samples = _load_samples(data, problems)
         measurements = _load_measurements(data, path.parent, samples, problems)
+        _check_measurements(measurements, samples, problems, read_files=read_files)
         problems.raise_if_any(path)
         return cls(
             name=table["name"],
@@ -314,8 +339,8 @@ class Study:
 
     def measurements(self, sample: str | None = None, technique: str | None = None) -> tuple[Measurement, ...]:
         """Measurements, optionally only of one sample id and/or one technique."""
-        if technique is not None and technique not in TECHNIQUES:
-            raise ValueError(f"technique={technique!r} is not one of {TECHNIQUES}")
+        if technique is not None and technique not in techniques():
+            raise ValueError(f"technique={technique!r} is not one of {techniques()}")
         return tuple(
             m
             for m in self.all_measurements
@@ -352,6 +377,24 @@ class Study:
         table = pd.DataFrame(rows, columns=["sample", "technique", "label", "files"])
         return f"<h3>{self.name}</h3><p>{len(self.samples)} samples</p>" + table.to_html(index=False)
 
-    def measurement_parameters(self, measurement: Measurement) -> dict:
-        """The measurement's parameters, with gaps filled from its sample (:func:`fill_parameters`)."""
-        return fill_parameters(self.sample(measurement.sample_id), measurement.parameters)
+    def parameters(self, measurement: Measurement) -> tuple[dict, dict]:
+        """The measurement's parameters as its report section will use them, and where each came from.
+
+        Every declared parameter of the technique (``ssbkit params``) is
+        present: the manifest's value, else what the sample implies, else the
+        default (None where the section decides from the file). A value that
+        another measurement of the sample provides (e.g. a DPC thickness from
+        EELS) is filled in when the study is analysed.
+
+        Returns
+        -------
+        values : dict
+        origins : dict
+            ``"manifest"``, ``"sample"``, ``"default"`` or ``"measurement (…)"`` per parameter.
+        """
+        from ssbkit.report.registry import section_spec
+
+        others = sorted({m.technique for m in self.measurements(sample=measurement.sample_id) if m is not measurement})
+        values, origins, _ = section_spec(measurement.technique).resolve(
+            measurement.parameters, self.sample(measurement.sample_id), pending=others)
+        return values, origins

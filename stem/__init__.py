@@ -7,6 +7,7 @@ detector_x); x is the last axis of each pair; vectors are (x, y) in array
 coordinates.
 """
 
+from .bias_series import BiasSeries, bias_series
 from .calibration import (
     BrightFieldDisk,
     ScanRotation,
@@ -42,6 +43,7 @@ from .synthetic import (
 )
 
 __all__ = [
+    "BiasSeries",
     "BrightFieldDisk",
     "CenterOfMass",
     "ChargeMap",
@@ -57,6 +59,7 @@ __all__ = [
     "SegmentImages",
     "SegmentSignals",
     "SpaceChargeWidth",
+    "bias_series",
     "bright_field_disk",
     "center_of_mass",
     "charge_density",

@@ -24,6 +24,7 @@ from xas.lcf import LCFFit, LCFResult, lcf
 from xas.normalization import NormalizedXAS, normalize
 from xas.readers import (
     FORMATS,
+    GroupChoiceError,
     athena_normalization,
     list_athena_groups,
     read_athena_project,
@@ -35,6 +36,7 @@ from xas.spectrum import XASSpectrum
 __all__ = [
     "XASSpectrum",
     "read_xas",
+    "GroupChoiceError",
     "list_athena_groups",
     "read_athena_project",
     "athena_normalization",

@@ -9,6 +9,7 @@ voltage profiles (:func:`voltage_profiles`), differential capacity
 I-V sweeps read with :func:`read_iv`.
 """
 
+from echem.cycling.analysis import CyclingAnalysis, analyze_cycling, theoretical_capacity_mah_g
 from echem.cycling.canonical import FIRST_HALF_CYCLES, build_cycling_data, derive_cycles
 from echem.cycling.data import CANONICAL_COLUMNS, CyclingData
 from echem.cycling.dqdv import DQDVCurve, DQDVResult, dqdv
@@ -18,6 +19,7 @@ from echem.cycling.iv_readers import IV_FORMATS, IVData, read_iv
 from echem.cycling.profiles import VoltageProfile, VoltageProfiles, voltage_profiles
 from echem.cycling.rates import c_rate, current_for_c_rate
 from echem.cycling.readers import CYCLING_FORMATS, read_cycling, sniff_cycling_format
+from echem.cycling.series import CyclingSeries, cycling_series
 from echem.cycling.summary import cycle_summary
 
 __all__ = [
@@ -26,7 +28,9 @@ __all__ = [
     "FADE_MODELS",
     "FIRST_HALF_CYCLES",
     "IV_FORMATS",
+    "CyclingAnalysis",
     "CyclingData",
+    "CyclingSeries",
     "DQDVCurve",
     "DQDVResult",
     "FadeResult",
@@ -34,16 +38,19 @@ __all__ = [
     "IVResult",
     "VoltageProfile",
     "VoltageProfiles",
+    "analyze_cycling",
     "build_cycling_data",
     "c_rate",
     "capacity_fade",
     "current_for_c_rate",
     "cycle_summary",
+    "cycling_series",
     "derive_cycles",
     "dqdv",
     "iv_analysis",
     "read_cycling",
     "read_iv",
     "sniff_cycling_format",
+    "theoretical_capacity_mah_g",
     "voltage_profiles",
 ]

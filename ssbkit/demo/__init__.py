@@ -67,7 +67,8 @@ def demo_section_input(directory, table: dict, figure_dir):
     """The report's input for one generated measurement, without writing a manifest.
 
     This is what the study layer would hand the technique's section builder
-    for ``table`` (one of a generator's returned manifest tables), so that a
+    for ``table`` (with the raw parameters, which the builder resolves against
+    the section's declaration and the sample) (one of a generator's returned manifest tables), so that a
     technique's demo data can be analysed on its own.
 
     Parameters
@@ -84,14 +85,13 @@ def demo_section_input(directory, table: dict, figure_dir):
     ssbkit.report.registry.SectionInput
     """
     from ssbkit.report.registry import SectionInput, figure_prefix
-    from ssbkit.study import fill_parameters
 
     directory = Path(directory)
     sample = next(s for s in DEMO_SAMPLES if s.id == table["sample"])
     files = table["file"] if isinstance(table["file"], list) else [table["file"]]
     return SectionInput(
         files=tuple(directory / name for name in files),
-        parameters=fill_parameters(sample, table.get("parameters", {})),
+        parameters=dict(table.get("parameters", {})),
         sample=sample,
         label=table["label"],
         figure_dir=Path(figure_dir),

@@ -17,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ssbkit.errors import MetadataError
 from ssbkit.report.registry import (
     Section,
     SectionInput,
     comparison_builder,
     figure_prefix,
-    section_builder,
+    section_spec,
 )
 from ssbkit.sample import Sample
 from ssbkit.study import Measurement, Study
@@ -44,34 +45,66 @@ class MeasurementResult:
         return self.section.error is not None
 
 
-def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path) -> Section:
-    builder = section_builder(measurement.technique)
-    if builder is None:
-        return Section(
-            technique=measurement.technique,
-            title=measurement.label,
-            error=f"no analysis is registered for technique {measurement.technique!r}",
-        )
-    inp = SectionInput(
-        files=measurement.paths,
-        parameters=study.measurement_parameters(measurement),
-        sample=study.sample(measurement.sample_id),
-        label=measurement.label,
-        figure_dir=figure_dir,
-        figure_prefix=figure_prefix(measurement.label),
-    )
+def _failed(measurement: Measurement, detail: str) -> Section:
+    return Section(technique=measurement.technique, title=measurement.label, error=detail, status="failed",
+                   reasons=(detail,))
+
+
+def _resolved_input(spec, study: Study, measurement: Measurement, figure_dir: Path, measured) -> SectionInput:
+    sample = study.sample(measurement.sample_id)
+    values, origins, problems = spec.problems(measurement.parameters, sample, measurement.paths, measured)
+    if problems:
+        raise MetadataError(f"measurement {measurement.label!r}: " + "; ".join(problems), problems=problems)
+    return SectionInput(files=measurement.paths, parameters=values, sample=sample, label=measurement.label,
+                        figure_dir=figure_dir, figure_prefix=figure_prefix(measurement.label), origins=origins)
+
+
+def _finish(section: Section, spec, inp: SectionInput, caught) -> Section:
+    """Add the parameters used with their origins, the warnings, and the status."""
+    used, origins = {}, {}
+    for param in spec.parameters:
+        value = section.parameters.get(param.name, inp.parameters.get(param.name))
+        if value is None:
+            continue
+        used[param.name] = value
+        origins[param.name] = section.origins.get(param.name, inp.origins.get(param.name, "default"))
+    extra = {k: v for k, v in section.parameters.items() if k not in used}
+    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    warned = section.warnings + messages
+    status = section.status if section.status != "ok" or not warned else "warning"
+    reasons = section.reasons + tuple(m for m in messages if m not in section.reasons)
+    return dataclasses.replace(section, parameters=used | extra, origins=origins | section.origins,
+                               warnings=warned, status=status, reasons=reasons)
+
+
+def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path, measured=None) -> Section:
+    spec = section_spec(measurement.technique)
+    if spec is None:
+        return _failed(measurement, f"no analysis is registered for technique {measurement.technique!r}")
     with warnings.catch_warnings(record=True) as caught:
         # what the analysis warns about belongs on its page; library deprecation notices do not
         warnings.simplefilter("always")
         for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
             warnings.simplefilter("ignore", category)
         try:
-            section = builder(inp)
+            inp = _resolved_input(spec, study, measurement, figure_dir, measured)
+            section = spec.build(inp)
         except Exception as exc:  # one failed analysis must not stop the report
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            section = Section(technique=measurement.technique, title=measurement.label, error=detail)
-    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return dataclasses.replace(section, warnings=section.warnings + messages) if messages else section
+            return _failed(measurement, traceback.format_exception_only(type(exc), exc)[-1].strip())
+    return _finish(section, spec, inp, caught)
+
+
+def _analysis_order(study: Study) -> list[Measurement]:
+    """Measurements whose results other measurements' parameters use come first (e.g. EELS before DPC)."""
+    providers = {param.from_measurement[0] for m in study.all_measurements
+                 if (spec := section_spec(m.technique)) is not None
+                 for param in spec.parameters if param.from_measurement}
+    return sorted(study.all_measurements, key=lambda m: m.technique not in providers)
+
+
+def _provided(measurement: Measurement, section: Section) -> dict:
+    return {(measurement.technique, key): (value, measurement.label) for key, value in section.summary.items()
+            if section.error is None and isinstance(value, (int, float)) and value == value}
 
 
 @dataclass(frozen=True)
@@ -137,21 +170,37 @@ class StudyResults:
                     section = builder(items, self.figure_dir, prefix)
                 except Exception as exc:  # a failed comparison is shown, not fatal
                     detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                    section = Section(technique=name, title=f"{name} comparison", error=detail)
+                    section = Section(technique=name, title=f"{name} comparison", error=detail, status="failed")
                 if section is not None:
+                    missing = self._missing_from(ids, name)
+                    if missing:
+                        section = dataclasses.replace(section, warnings=section.warnings + missing,
+                                                      reasons=section.reasons + missing)
                     out.append((tuple(series), section))
         return tuple(out)
 
+    def _missing_from(self, sample_ids, technique: str) -> tuple[str, ...]:
+        """Why members of a series are absent from its ``technique`` comparison, one sentence each."""
+        notes = []
+        for sid in sample_ids:
+            own = [r for r in self.for_sample(sid) if r.measurement.technique == technique]
+            if not own:
+                notes.append(f"{sid} is not compared: it has no {technique} measurement")
+            elif all(r.failed for r in own):
+                notes.append(f"{sid} is not compared: its {technique} analysis failed ({own[0].section.error})")
+        return tuple(notes)
+
     def summary_table(self) -> pd.DataFrame:
         """One row per sample and measurement with the key numbers (units in column names)."""
-        base = ["sample", "measurement", "technique", "status", "error"]
+        base = ["sample", "measurement", "technique", "status", "reasons", "error"]
         rows = []
         for r in self.results:
             row = {
                 "sample": r.sample.id,
                 "measurement": r.measurement.label,
                 "technique": r.measurement.technique,
-                "status": "failed" if r.failed else "ok",
+                "status": r.section.status,
+                "reasons": " | ".join(r.section.reasons),
                 "error": r.section.error or "",
             }
             row.update(r.section.summary)
@@ -180,8 +229,14 @@ def analyze(study: Study, *, figure_dir=None, progress: bool = True) -> StudyRes
     """
     figure_dir = Path(figure_dir) if figure_dir is not None else Path(tempfile.mkdtemp(prefix="ssbkit-"))
     figure_dir.mkdir(parents=True, exist_ok=True)
-    results = []
-    for measurement in tqdm(study.all_measurements, desc="analysing", disable=not progress, unit="meas"):
-        section = _analyse_one(study, measurement, figure_dir)
-        results.append(MeasurementResult(measurement, study.sample(measurement.sample_id), section))
-    return StudyResults(study=study, results=tuple(results), figure_dir=figure_dir)
+    sections: dict[int, Section] = {}
+    measured: dict[str, dict] = {}  # per sample: {(technique, summary key): (value, label)}, first one wins
+    for measurement in tqdm(_analysis_order(study), desc="analysing", disable=not progress, unit="meas"):
+        own = measured.setdefault(measurement.sample_id, {})
+        section = _analyse_one(study, measurement, figure_dir, own)
+        sections[measurement.index] = section
+        for key, value in _provided(measurement, section).items():
+            own.setdefault(key, value)
+    results = tuple(MeasurementResult(m, study.sample(m.sample_id), sections[m.index])
+                    for m in study.all_measurements)
+    return StudyResults(study=study, results=results, figure_dir=figure_dir)

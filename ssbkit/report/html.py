@@ -19,6 +19,7 @@ import jinja2
 import pandas as pd
 
 from ssbkit.report.analysis import StudyResults
+from ssbkit.report.formatting import format_measurement, format_number
 
 __all__ = ["write_report", "page_names"]
 
@@ -36,11 +37,14 @@ def page_names(sample_ids) -> dict[str, str]:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("ssbkit.report", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["measurement"] = lambda q: format_measurement(q.value, q.error)
+    env.filters["number"] = format_number
+    return env
 
 
 def _json_safe(value):

@@ -7,7 +7,7 @@ import pytest
 import ssbkit
 from ssbkit.cli import main
 from ssbkit.report import registry
-from ssbkit.report.registry import Quantity, Section
+from ssbkit.report.registry import Quantity, Section, SectionSpec
 
 MANIFEST = """
 [study]
@@ -67,7 +67,18 @@ def test_validate_lists_every_problem(tmp_path, capsys):
     assert "key 'file': file not found" in err
 
 
-def test_validate_ok(tmp_path, capsys):
+def _fake_spec(build, probe=None):
+    """A stand-in "xas" declaration: one file, no parameters."""
+    return SectionSpec("xas", build, (), 1, 1, "a number", None, probe)
+
+
+def _probe(files, parameters):
+    int(files[0].read_text())
+
+
+def test_validate_ok(tmp_path, capsys, monkeypatch):
+    registry._load_sections()
+    monkeypatch.setitem(registry._SPECS, "xas", _fake_spec(_fake_xas, _probe))
     (tmp_path / "good.dat").write_text("1\n")
     (tmp_path / "bad.dat").write_text("2\n")
     path = tmp_path / "study.toml"
@@ -86,7 +97,7 @@ def _fake_xas(inp):
 
 def test_report_marks_failed_section_and_exits_nonzero(tmp_path, capsys, monkeypatch):
     registry._load_sections()
-    monkeypatch.setitem(registry._BUILDERS, "xas", _fake_xas)
+    monkeypatch.setitem(registry._SPECS, "xas", _fake_spec(_fake_xas))
     monkeypatch.setitem(registry._COMPARISONS, "xas", lambda items, d, p: None)
     (tmp_path / "good.dat").write_text("1\n")
     (tmp_path / "bad.dat").write_text("2\n")
@@ -99,7 +110,7 @@ def test_report_marks_failed_section_and_exits_nonzero(tmp_path, capsys, monkeyp
     assert "Analysis failed" in (out / "BTO2-LCO.html").read_text()
     assert "Analysis failed" not in (out / "LCO.html").read_text()
     summary = (out / "summary.csv").read_text().splitlines()
-    assert summary[0].startswith("sample,measurement,technique,status,error")
+    assert summary[0].startswith("sample,measurement,technique,status,reasons,error")
     assert len(summary) == 3
 
 
@@ -119,7 +130,7 @@ def test_analyze_api_and_comparison_page(tmp_path, monkeypatch):
         seen.append([sample.id for sample, _ in items])
         return Section(technique="xas", title="xas across the series", quantities=(Quantity("n", len(items)),))
 
-    monkeypatch.setitem(registry._BUILDERS, "xas", _fake_xas)
+    monkeypatch.setitem(registry._SPECS, "xas", _fake_spec(_fake_xas))
     monkeypatch.setitem(registry._COMPARISONS, "xas", compare)
     (tmp_path / "good.dat").write_text("1\n")
     (tmp_path / "bad.dat").write_text("1\n")

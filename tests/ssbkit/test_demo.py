@@ -91,5 +91,5 @@ def test_analysis_warnings_are_shown_on_the_page(demo_report, tmp_path):
     report = tmp_path / "report"
     assert main(["--quiet", "report", str(data / "study.toml"), "--out", str(report)]) == 0
     page = (report / "LCO.html").read_text()
-    assert "Warnings:" in page and "not monotonic; sorted them" in page
+    assert "Read with care:" in page and "not monotonic; sorted them" in page
     assert "Analysis failed" not in page

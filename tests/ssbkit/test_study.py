@@ -53,6 +53,11 @@ def test_load_resolves_paths_and_records_provenance(tmp_path):
         sample = "LCO"
         technique = "dpc"
         file = ["a.txt", "b.txt"]
+        [measurements.parameters]
+        bias_v = [0, 1.5]
+        beam_energy_kev = 200
+        thickness_nm = 80
+        convergence_semiangle_mrad = 1.2
         """,
     )
     study = Study.load(path)
@@ -61,9 +66,11 @@ def test_load_resolves_paths_and_records_provenance(tmp_path):
     assert eis.paths == ((tmp_path / "a.txt").resolve(),)
     assert eis.files[0].sha256 == hashlib.sha256(b"spectrum\n").hexdigest()
     assert eis.files[0].size_bytes == 9
-    params = study.measurement_parameters(eis)
-    assert params["temperature_k"] == 298.15
+    params, origins = study.parameters(eis)
+    assert params["temperature_k"] == [298.15] and origins["temperature_k"] == "manifest"
     assert params["thickness_cm"] == 0.1 and params["area_cm2"] == 0.785
+    assert origins["thickness_cm"] == origins["area_cm2"] == "sample"
+    assert params["method"] == "fit" and origins["method"] == "default"
     dpc = study.measurements(sample="LCO")[0]
     assert len(dpc.files) == 2 and dpc.label == "LCO-dpc-2"
 

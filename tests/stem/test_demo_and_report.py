@@ -48,7 +48,7 @@ def test_sections_build_with_figures_and_drift_recovered(built):
         truth = [json.loads((directory / f).with_suffix(".json").read_text())["true_drift_px"] for f in table["file"]]
         # drift of each biased scan relative to the unbiased one (content moves by the sample drift)
         expected = np.array(truth[1:]) - np.array(truth[0])
-        assert np.allclose(section.result.drift_px, expected, atol=0.1)
+        assert np.allclose(section.result.series.drift_px, expected, atol=0.1)
 
 
 def _model_net(params, bias):
@@ -69,7 +69,7 @@ def test_net_field_charge_and_width_match_the_generating_model(built):
         # the unbiased scan is displaced by its drift: the interface moves along the normal by d·n
         offset = generator.PROFILE_BEFORE_NM + (dx0 * np.cos(beta) + dy0 * np.sin(beta)) * params["pixel_size_nm"]
         boundary = params["coating_thickness_nm"]
-        r = section.result
+        r = section.result.series
         for i, bias in enumerate(r.bias_v):
             x_model, net_model, sigma_model = _model_net(params, bias)
             prof = r.field_profiles[i]
@@ -89,8 +89,8 @@ def test_net_field_charge_and_width_match_the_generating_model(built):
 
 def test_coated_interface_has_less_net_field_and_charge(built):
     _, items = built
-    bare = next(sec for s, sec, _ in items if s.id == "LCO").result
-    coated = next(sec for s, sec, _ in items if s.id == "BTO5-LCO").result
+    bare = next(sec for s, sec, _ in items if s.id == "LCO").result.series
+    coated = next(sec for s, sec, _ in items if s.id == "BTO5-LCO").result.series
     assert np.all(coated.net_field_peak_v_per_m[-3:] < bare.net_field_peak_v_per_m[-3:])
     assert np.all(np.abs(coated.net_charge_c_per_m2) < np.abs(bare.net_charge_c_per_m2))
     # net field grows with bias

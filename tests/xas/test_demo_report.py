@@ -56,9 +56,10 @@ def test_comparison_page(built):
     folder, _, sections = built
     page = comparison_builder("xas")([(s, sec) for _, s, sec in sections], folder, "cmp_")
     assert (folder / page.figures[0].filename).is_file()
-    rows = {(r[0], r[2]): r[5] for r in page.tables[0].rows}
-    assert rows == {("LCO", "P K"): "changed", ("LCO", "S K"): "changed",
-                    ("BTO5-LCO", "P K"): "unchanged", ("BTO5-LCO", "S K"): "unchanged"}
+    rows = {(r[0], r[1]): r[4] for r in page.tables[0].rows}
+    bare, coated = "LCO (no coating)", "BTO5-LCO (5 at% BaTiO3)"  # labels from the demo samples' model
+    assert rows == {(bare, "P K"): "changed", (bare, "S K"): "changed",
+                    (coated, "P K"): "unchanged", (coated, "S K"): "unchanged"}
     single = comparison_builder("xas")([(s, sec) for _, s, sec in sections if s.id == "LCO"], folder, "one_")
     assert single is None
 
@@ -75,6 +76,6 @@ def test_build_needs_two_files(built):
     m = measurements[0]
     from ssbkit.errors import MetadataError
 
-    with pytest.raises(MetadataError, match="two files"):
+    with pytest.raises(MetadataError, match="xas needs 2 file"):
         section_builder("xas")(SectionInput(files=(folder / m["file"][0],), parameters={}, sample=DEMO_SAMPLES[0],
                                             label="x", figure_dir=folder, figure_prefix="bad_"))

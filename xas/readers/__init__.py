@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ssbkit.errors import FormatError
 from xas.readers.athena import (
+    GroupChoiceError,
     athena_normalization,
     list_athena_groups,
     read_athena,
@@ -15,7 +16,7 @@ from xas.readers.columns import read_columns
 from xas.readers.xdi import read_xdi
 from xas.spectrum import XASSpectrum
 
-__all__ = ["read_xas", "FORMATS", "list_athena_groups", "read_athena_project", "sniff_format",
+__all__ = ["read_xas", "FORMATS", "GroupChoiceError", "list_athena_groups", "read_athena_project", "sniff_format",
            "athena_normalization"]
 
 FORMATS = ("xdi", "athena", "columns")

@@ -30,7 +30,23 @@ from ssbkit.errors import FormatError
 from xas.readers.perl_data import parse_statement
 from xas.spectrum import XASSpectrum, clean_energy_axis
 
-__all__ = ["AthenaGroup", "read_athena_project", "list_athena_groups", "read_athena", "athena_normalization"]
+__all__ = ["AthenaGroup", "GroupChoiceError", "read_athena_project", "list_athena_groups", "read_athena",
+           "athena_normalization"]
+
+
+class GroupChoiceError(ValueError):
+    """The ``group`` argument does not pick one group of an Athena project.
+
+    Parameters
+    ----------
+    message : str
+    groups : sequence of str
+        The project's group labels, for a caller that names its own argument.
+    """
+
+    def __init__(self, message: str, groups):
+        super().__init__(message)
+        self.groups = tuple(groups)
 
 _WANTED = ("old_group", "args", "x", "y", "i0", "signal", "stddev", "xdi")
 _STATEMENT = re.compile(r"^[$@%](\w+)\s*=")
@@ -185,10 +201,10 @@ def _select(groups: tuple[AthenaGroup, ...], group, path) -> AthenaGroup:
     if group is None:
         if len(groups) == 1:
             return groups[0]
-        raise ValueError(f"{path} holds {len(groups)} groups; choose one with group=, one of {labels}")
+        raise GroupChoiceError(f"{path} holds {len(groups)} groups; choose one with group=, one of {labels}", labels)
     if isinstance(group, (int, np.integer)) and not isinstance(group, bool):
         if not -len(groups) <= group < len(groups):
-            raise ValueError(f"group={group} is out of range for {len(groups)} groups in {path}")
+            raise GroupChoiceError(f"group={group} is out of range for {len(groups)} groups in {path}", labels)
         return groups[group]
     for test in (lambda g: g.label == group, lambda g: g.key == group,
                  lambda g: g.label.strip().lower() == str(group).strip().lower(),
@@ -196,7 +212,7 @@ def _select(groups: tuple[AthenaGroup, ...], group, path) -> AthenaGroup:
         found = [g for g in groups if test(g)]
         if found:
             return found[0]
-    raise ValueError(f"group={group!r} not found in {path}; groups are {labels}")
+    raise GroupChoiceError(f"group={group!r} not found in {path}; groups are {labels}", labels)
 
 
 def _element_edge(chosen: AthenaGroup) -> tuple[str | None, str | None]:

@@ -234,7 +234,6 @@ def generate(directory: Path, *, seed: int) -> list[dict]:
                     "first_half_cycle": "charge",
                     "reference_cycle": 2,
                     "dqdv_cycle": 2,
-                    "nominal_capacity_mah_g": NOMINAL_MAH_G,
                 },
             }
         )

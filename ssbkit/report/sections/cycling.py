@@ -1,36 +1,17 @@
 """Report section "cycling": galvanostatic charge-discharge of one cell.
 
-The measurement has one cycler file (any format :func:`echem.read_cycling`
-accepts). Parameters used from the manifest (all optional):
-
-``active_mass_mg``
-    Active-material mass, mg (default: the sample's ``cathode.active_mass_mg``);
-    capacities are given in mAh/g when known, else in mAh.
-``first_half_cycle``
-    ``"charge"`` (default, a cathode cycled charge-first) or ``"discharge"``.
-``reference_cycle``
-    Cycle taken as 100 % retention (default 1; 2 skips a formation cycle).
-``fade_model``
-    ``"linear"`` (default) or ``"exponential"``.
-``dqdv_cycle``
-    Cycle whose dQ/dV is plotted (default: the reference cycle).
-``profile_cycles``
-    Cycles drawn as normalized curves (default: 1, the reference cycle,
-    and the last complete cycle).
-``format``
-    Reader format name, when the content sniffing should be bypassed.
+A thin adapter: the declared parameters below go to :func:`echem.read_cycling`
+and :func:`echem.analyze_cycling`; the comparison page uses
+:func:`echem.cycling_series` (same cycle count for every cell, replicates of a
+sample pooled). ``ssbkit params cycling`` prints the declaration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 
 import echem
-from ssbkit.errors import MetadataError
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -41,322 +22,199 @@ from ssbkit.report.registry import (
     register_comparison,
     save_figure,
 )
+from ssbkit.report.sample_values import cathode_active_mass_mg, cathode_formula
+from ssbkit.report.series_labels import coating_axis_label, coating_label, sort_by_coating
 
 _DPI = 100
 
 
-@dataclass(frozen=True)
-class CyclingSectionResult:
-    """What the cycling section computed, for comparisons and Python users."""
-
-    summary: pd.DataFrame
-    fade: echem.FadeResult
-    first_cycle: echem.VoltageProfiles
-    normalized: echem.VoltageProfiles
-    dqdv: echem.DQDVResult | None
-    active_mass_mg: float | None
-
-
-def _int(params, key, default):
-    value = params.get(key, default)
+def _theoretical(sample) -> float | None:
+    formula = cathode_formula(sample)
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"cycling parameter {key!r} must be an integer, got {value!r}") from None
-
-
-def _mass(inp: SectionInput) -> float | None:
-    value = inp.parameters.get("active_mass_mg")
-    if value is None:
-        cathode = getattr(inp.sample, "cathode", None)
-        value = getattr(cathode, "active_mass_mg", None)
-    if value is None:
+        return echem.theoretical_capacity_mah_g(formula) if formula else None
+    except ValueError:  # a cathode without Li (e.g. a conversion material): no automatic check
         return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"cycling parameter 'active_mass_mg' must be a number, got {value!r}") from None
-    if not value > 0:
-        raise MetadataError(f"cycling parameter 'active_mass_mg' must be positive, got {value!r}")
-    return value
 
 
-def _save(fig, inp_dir, name) -> str:
+PARAMETERS = (
+    Param("active_mass_mg", "number", "active-material mass; capacities in mAh/g when known, else mAh", "mg",
+          minimum=0, exclusive_minimum=True, from_sample=cathode_active_mass_mg,
+          sample_doc="cathode.active_mass_mg"),
+    Param("first_half_cycle", "string", "which half opens a cycle (a cathode: charge)", default="charge",
+          choices=echem.FIRST_HALF_CYCLES),
+    Param("reference_cycle", "integer", "cycle taken as 100 % retention (default: the first complete cycle)",
+          minimum=1),
+    Param("fade_model", "string", "model fitted to the retention", default="linear", choices=echem.FADE_MODELS),
+    Param("dqdv_cycle", "integer", "cycle whose dQ/dV is plotted (default: the reference cycle)", minimum=1),
+    Param("profile_cycles", "integer_list", "cycles drawn as normalized curves "
+          "(default: first complete, reference and last complete)", minimum=1),
+    Param("theoretical_capacity_mah_g", "number", "capacity above which a specific capacity is flagged as a "
+          "mass or unit mistake", "mAh/g", minimum=0, exclusive_minimum=True, from_sample=_theoretical,
+          sample_doc="Faraday's law on cathode.material, every Li extracted"),
+    Param("format", "string", "reader format, to bypass content sniffing", choices=tuple(echem.CYCLING_FORMATS)),
+)
+
+
+def _read(path, p):
+    return echem.read_cycling(path, format=p["format"], first_half_cycle=p["first_half_cycle"])
+
+
+def _probe(files, p) -> None:
+    _read(files[0], p)
+
+
+def _save(fig, folder, name) -> str:
     fig.tight_layout()
-    return save_figure(fig, inp_dir, name, dpi=_DPI)
+    return save_figure(fig, folder, name, dpi=_DPI)
 
 
-def analyse(inp: SectionInput) -> tuple[CyclingSectionResult, dict]:
-    """Read and analyse the measurement; returns the result and the parameters used."""
-    if len(inp.files) != 1:
-        raise MetadataError(f"cycling measurement {inp.label!r} needs one file, got {len(inp.files)}")
-    params = dict(inp.parameters)
-    first_half = params.get("first_half_cycle", "charge")
-    data = echem.read_cycling(inp.files[0], format=params.get("format"), first_half_cycle=first_half)
-    mass = _mass(inp)
-    summary = echem.cycle_summary(data, active_mass_mg=mass)
-    reference = _int(params, "reference_cycle", 1)
-    model = params.get("fade_model", "linear")
-    fade = echem.capacity_fade(summary, reference_cycle=reference, model=model)
-    complete = summary.loc[summary["complete"], "cycle"].to_numpy()
-    default_cycles = sorted({int(complete[0]), reference, int(complete[-1])})
-    cycles = [int(c) for c in params.get("profile_cycles", default_cycles)]
-    first_cycle = echem.voltage_profiles(data, cycles=[int(summary["cycle"].iloc[0])], active_mass_mg=mass)
-    normalized = echem.voltage_profiles(data, cycles=cycles, normalize=True)
-    dqdv_cycle = _int(params, "dqdv_cycle", reference)
-    try:
-        dqdv = echem.dqdv(data, cycle=dqdv_cycle, active_mass_mg=mass)
-    except ValueError:
-        dqdv = None  # a cycle too short for dQ/dV: the section shows the rest
-    used = {
-        "active_mass_mg": mass,
-        "first_half_cycle": first_half,
-        "reference_cycle": reference,
-        "fade_model": model,
-        "dqdv_cycle": dqdv_cycle,
-        "profile_cycles": cycles,
-        "format": data.format,
-    }
-    return CyclingSectionResult(summary, fade, first_cycle, normalized, dqdv, mass), used
-
-
-def key_numbers(result: CyclingSectionResult) -> dict:
-    """Flat key numbers of a cycling result (units in the keys)."""
-    summary, fade = result.summary, result.fade
-    first = summary.iloc[0]
-    per_g = "charge_capacity_mah_g" in summary
-    unit = "mah_g" if per_g else "mah"
-    out = {
-        f"first_charge_capacity_{unit}": float(first[f"charge_capacity_{unit}"]),
-        f"first_discharge_capacity_{unit}": float(first[f"discharge_capacity_{unit}"]),
-        "first_coulombic_efficiency_pct": 100.0 * float(first["coulombic_efficiency"]),
-        "n_cycles": int(summary["cycle"].nunique()),
-        "n_complete_cycles": int(summary["complete"].sum()),
-        "mean_coulombic_efficiency_after_first_pct": 100.0
-        * float(summary.loc[summary["complete"], "coulombic_efficiency"].iloc[1:].mean()),
-    }
-    out.update(fade.summary())
-    return out
-
-
-@register("cycling")
-def build(inp: SectionInput) -> Section:
-    """Summarise, fit the fade and plot one cycling measurement."""
-    result, used = analyse(inp)
-    numbers = key_numbers(result)
-    unit = "mAh/g" if result.active_mass_mg else "mAh"
-    key = "mah_g" if result.active_mass_mg else "mah"
-    prefix = inp.figure_prefix
+def _figures(result: echem.CyclingAnalysis, inp: SectionInput) -> list[Figure]:
+    prefix, folder, unit = inp.figure_prefix, inp.figure_dir, result.capacity_unit
     figures = []
-
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.first_cycle.plot(ax)
-    ax.set_title(f"{inp.label}: first cycle")
-    figures.append(
-        Figure(
-            _save(fig, inp.figure_dir, prefix + "first_cycle.png"),
-            f"First-cycle charge (solid) and discharge (dashed) voltage against capacity ({unit}).",
-        )
-    )
-
+    ax.set_title(f"cycle {int(result.cycles['cycle'].iloc[0])}", fontsize=9)
+    figures.append(Figure(_save(fig, folder, prefix + "first_cycle.png"),
+                          f"First-cycle charge (solid) and discharge (dashed) voltage against capacity ({unit})."))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.normalized.plot(ax)
     ax.legend(fontsize=8)
-    figures.append(
-        Figure(
-            _save(fig, inp.figure_dir, prefix + "normalized_curves.png"),
-            "Normalized charge-discharge curves: capacity of each half-cycle scaled to 0-1, "
-            "so that growing polarization shows apart from capacity loss.",
-        )
-    )
-
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    result.fade.plot(ax)
-    ax.set_title(f"reference cycle {result.fade.reference_cycle}, {result.fade.model} fit (dashed)")
-    figures.append(
-        Figure(
-            _save(fig, inp.figure_dir, prefix + "retention.png"),
-            "Discharge-capacity retention against cycle number with the fitted fade model.",
-        )
-    )
-
+    figures.append(Figure(_save(fig, folder, prefix + "normalized_curves.png"),
+                          "Normalized charge-discharge curves: capacity of each half-cycle scaled to 0-1, "
+                          "so that growing polarization shows apart from capacity loss."))
+    if result.fade is not None:
+        fig, ax = plt.subplots(figsize=(5, 3.6))
+        result.fade.plot(ax)
+        ax.set_title(f"reference cycle {result.fade.reference_cycle}, {result.fade.model} fit (dashed)", fontsize=9)
+        figures.append(Figure(_save(fig, folder, prefix + "retention.png"),
+                              "Discharge-capacity retention against cycle number with the fitted fade model."))
     if result.dqdv is not None:
         fig, ax = plt.subplots(figsize=(5, 3.6))
         result.dqdv.plot(ax)
-        ax.set_title(f"cycle {result.dqdv.cycle}")
-        figures.append(
-            Figure(
-                _save(fig, inp.figure_dir, prefix + "dqdv.png"),
-                "Differential capacity dQ/dV on the monotonic voltage envelope "
-                "(Savitzky-Golay derivative; charge above zero, discharge below).",
-            )
-        )
+        ax.set_title(f"cycle {result.dqdv.cycle}", fontsize=9)
+        figures.append(Figure(_save(fig, folder, prefix + "dqdv.png"),
+                              "Differential capacity dQ/dV on the monotonic voltage envelope "
+                              "(Savitzky-Golay derivative; charge above zero, discharge below)."))
+    return figures
 
-    fade = result.fade
-    quantities = (
-        Quantity("first-cycle charge capacity", numbers[f"first_charge_capacity_{key}"], unit),
-        Quantity("first-cycle discharge capacity", numbers[f"first_discharge_capacity_{key}"], unit),
-        Quantity("first-cycle coulombic efficiency", numbers["first_coulombic_efficiency_pct"], "%"),
-        Quantity(
-            f"retention after {fade.last_cycle - fade.reference_cycle} cycles "
-            f"(cycle {fade.last_cycle} vs {fade.reference_cycle})",
-            100.0 * fade.retention,
-            "%",
-        ),
-        Quantity(
-            "fade per cycle",
-            fade.fade_per_cycle_pct,
-            "%/cycle",
-            fade.fade_per_cycle_pct_stderr if fade.stderr_available else None,
-        ),
+
+def _quantities(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity, ...]:
+    key = "mah_g" if result.active_mass_mg else "mah"
+    unit, fade = result.capacity_unit, result.fade
+    first = numbers["first_cycle"]
+    complete = "" if numbers["first_cycle_complete"] else ", incomplete"
+    opening = (
+        Quantity(f"charge capacity, cycle {first}{complete}", numbers[f"first_charge_capacity_{key}"], unit),
+        Quantity(f"discharge capacity, cycle {first}{complete}", numbers[f"first_discharge_capacity_{key}"], unit),
+        Quantity(f"coulombic efficiency, cycle {first}", numbers["first_coulombic_efficiency_pct"], "%"),
+    )
+    if fade is None:
+        return opening + (Quantity("retention", "not determined (no complete cycle)", ""),)
+    return opening + (
+        Quantity(f"retention after {fade.last_cycle - fade.reference_cycle} cycles "
+                 f"(cycle {fade.last_cycle} vs {fade.reference_cycle})", 100.0 * fade.retention, "%"),
+        Quantity("fade per cycle", fade.fade_per_cycle_pct, "%/cycle",
+                 fade.fade_per_cycle_pct_stderr if fade.stderr_available else None),
         Quantity(f"cycles to 80 % retention ({fade.cycles_to_80pct_status})", fade.cycles_to_80pct, ""),
     )
-    summary = result.summary
+
+
+def _first_cycles_table(result: echem.CyclingAnalysis) -> Table:
+    key = "mah_g" if result.active_mass_mg else "mah"
+    unit = result.capacity_unit
     rows = tuple(
-        (
-            int(r.cycle),
-            round(float(r.charge_capacity_mah), 5),
-            round(float(r.discharge_capacity_mah), 5),
-            round(100 * float(r.coulombic_efficiency), 2) if np.isfinite(r.coulombic_efficiency) else "",
-            bool(r.complete),
-        )
-        for r in summary.iloc[: min(len(summary), 5)].itertuples()
+        (int(r["cycle"]), float(r[f"charge_capacity_{key}"]), float(r[f"discharge_capacity_{key}"]),
+         100 * float(r["coulombic_efficiency"]), "yes" if r["complete"] else "no")
+        for _, r in result.cycles.iloc[:5].iterrows()
     )
-    table = Table("First cycles", ("cycle", "charge [mAh]", "discharge [mAh]", "CE [%]", "complete"), rows)
-    return Section(
-        technique="cycling",
-        title=f"Galvanostatic cycling: {inp.label}",
-        quantities=quantities,
-        figures=tuple(figures),
-        tables=(table,),
-        parameters=used,
-        summary=numbers,
-        result=result,
-    )
+    return Table("First cycles", ("cycle", f"charge [{unit}]", f"discharge [{unit}]", "CE [%]", "complete"), rows)
 
 
-def _coating(sample) -> float:
-    return float(getattr(sample, "coating_amount", 0.0) or 0.0)
+@register("cycling", parameters=PARAMETERS, files=(1, 1), files_doc="one cycler file", probe=_probe)
+def build(inp: SectionInput) -> Section:
+    """Summarise, fit the fade and plot one cycling measurement."""
+    p = inp.parameters
+    data = _read(inp.files[0], p)
+    result = echem.analyze_cycling(
+        data, active_mass_mg=p["active_mass_mg"], reference_cycle=p["reference_cycle"], fade_model=p["fade_model"],
+        dqdv_cycle=p["dqdv_cycle"], profile_cycles=p["profile_cycles"],
+        theoretical_capacity_mah_g=p["theoretical_capacity_mah_g"])
+    numbers = result.summary()
+    used = {"reference_cycle": result.fade.reference_cycle if result.fade is not None else None, "format": data.format,
+            "dqdv_cycle": result.dqdv.cycle if result.dqdv is not None else p["dqdv_cycle"]}
+    origins = {"format": "file" if p["format"] is None else "manifest"}
+    if p["reference_cycle"] is None:
+        origins["reference_cycle"] = "default (first complete cycle)"
+    return Section(technique="cycling", title=f"Galvanostatic cycling: {inp.label}",
+                   quantities=_quantities(result, numbers), figures=tuple(_figures(result, inp)),
+                   tables=(_first_cycles_table(result),), parameters=used, origins=origins, summary=numbers,
+                   result=result, status=result.status, reasons=result.quality_reasons)
 
 
 @register_comparison("cycling")
 def compare(items, figure_dir, figure_prefix) -> Section | None:
-    """Retention and curves of several samples overlaid; retention and fade against coating amount."""
-    items = [(s, sec) for s, sec in items if isinstance(sec.result, CyclingSectionResult)]
-    if len(items) < 2:
+    """Retention after the same number of cycles per sample (replicates pooled), fade and curves."""
+    analysed = [(s, sec) for s, sec in items if isinstance(sec.result, echem.CyclingAnalysis)]
+    items = sort_by_coating([(s, sec) for s, sec in analysed if sec.result.fade is not None])
+    left_out = tuple(f"{sec.result.data.source} ({s.id}) is not compared: it holds no complete cycle"
+                     for s, sec in analysed if sec.result.fade is None)
+    samples = list({s.id: s for s, _ in items}.values())
+    if len(samples) < 2:
         return None
-    items.sort(key=lambda pair: _coating(pair[0]))
+    series = echem.cycling_series([sec.result for _, sec in items], [s.id for s, _ in items])
+    axis = coating_axis_label(samples)
+    amounts = [s.coating_amount for s in samples]
     figures = []
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for sample, section in items:
         section.result.fade.plot(ax, label=sample.id)
     ax.legend(fontsize=8)
-    figures.append(
-        Figure(
-            _save(fig, figure_dir, figure_prefix + "retention_all.png"),
-            "Discharge-capacity retention against cycle number for every sample.",
-        )
-    )
+    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "retention_all.png"),
+                          "Discharge-capacity retention against cycle number for every cell."))
 
-    coating = np.array([_coating(s) for s, _ in items])
-    retention = np.array([100 * sec.result.fade.retention for _, sec in items])
-    fade = np.array([sec.result.fade.fade_per_cycle_pct for _, sec in items])
-    fade_err = np.array([sec.result.fade.fade_per_cycle_pct_stderr for _, sec in items])
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4))
-    ax1.plot(coating, retention, "o-")
-    ax1.set_xlabel("BaTiO3 coating (at%)")
-    ax1.set_ylabel("final retention (%)")
-    ax2.errorbar(coating, fade, yerr=np.nan_to_num(fade_err), fmt="s-", capsize=3)
-    ax2.set_xlabel("BaTiO3 coating (at%)")
-    ax2.set_ylabel("fade per cycle (%/cycle)")
-    figures.append(
-        Figure(
-            _save(fig, figure_dir, figure_prefix + "retention_vs_coating.png"),
-            "Final retention and fitted fade per cycle against coating amount.",
-        )
-    )
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    series.plot(ax, x=amounts, xlabel=axis)
+    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "retention_vs_coating.png"),
+                          f"Retention after the same {series.cycles_compared} cycles from each cell's reference "
+                          "cycle against coating amount: mean ± standard deviation over replicate cells "
+                          "(squares) and every cell (grey dots)."))
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for k, (sample, section) in enumerate(items):
         for curve in section.result.first_cycle.curves:
-            ax.plot(
-                curve.capacity,
-                curve.voltage_v,
-                "-" if curve.direction == "charge" else "--",
-                color=f"C{k}",
-                label=sample.id if curve.direction == "charge" else None,
-            )
+            ax.plot(curve.capacity, curve.voltage_v, "-" if curve.direction == "charge" else "--", color=f"C{k}",
+                    label=sample.id if curve.direction == "charge" else None)
     ax.set_xlabel(f"capacity ({items[0][1].result.first_cycle.capacity_unit})")
     ax.set_ylabel("voltage (V)")
     ax.legend(fontsize=8)
-    figures.append(
-        Figure(
-            _save(fig, figure_dir, figure_prefix + "first_cycle_all.png"),
-            "First-cycle charge (solid) and discharge (dashed) curves of every sample.",
-        )
-    )
+    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "first_cycle_all.png"),
+                          "First-cycle charge (solid) and discharge (dashed) curves of every cell."))
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for k, (sample, section) in enumerate(items):
-        last = section.result.fade.last_cycle
-        curves = [c for c in section.result.normalized.curves if c.cycle == last] or list(
-            section.result.normalized.curves[-2:]
-        )
-        for curve in curves:
-            ax.plot(
-                curve.capacity,
-                curve.voltage_v,
-                "-" if curve.direction == "charge" else "--",
-                color=f"C{k}",
-                label=f"{sample.id} (cycle {curve.cycle})" if curve.direction == "charge" else None,
-            )
+        cycle = section.result.fade.reference_cycle + series.cycles_compared
+        profiles = echem.voltage_profiles(section.result.data, cycles=[cycle], normalize=True)
+        for curve in profiles.curves:
+            ax.plot(curve.capacity, curve.voltage_v, "-" if curve.direction == "charge" else "--", color=f"C{k}",
+                    label=f"{sample.id} (cycle {cycle})" if curve.direction == "charge" else None)
     ax.set_xlabel("normalized capacity")
     ax.set_ylabel("voltage (V)")
     ax.legend(fontsize=8)
-    figures.append(
-        Figure(
-            _save(fig, figure_dir, figure_prefix + "normalized_last_all.png"),
-            "Normalized charge-discharge curves of the last complete cycle of every sample.",
-        )
-    )
+    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "normalized_common_all.png"),
+                          f"Normalized charge-discharge curves {series.cycles_compared} cycles after each cell's "
+                          "reference cycle: the same cycle count for every cell."))
 
-    rows = []
-    for sample, section in items:
-        s = section.summary
-        key = "mah_g" if "first_charge_capacity_mah_g" in s else "mah"
-        rows.append(
-            (
-                sample.id,
-                _coating(sample),
-                round(s[f"first_charge_capacity_{key}"], 1),
-                round(s[f"first_discharge_capacity_{key}"], 1),
-                round(s["first_coulombic_efficiency_pct"], 1),
-                round(s["retention_pct"], 1),
-                round(s["fade_per_cycle_pct"], 3),
-            )
-        )
-    unit = "mAh/g" if key == "mah_g" else "mAh"
-    table = Table(
-        "Coating series",
-        (
-            "sample",
-            "coating [at%]",
-            f"1st charge [{unit}]",
-            f"1st discharge [{unit}]",
-            "1st CE [%]",
-            "retention [%]",
-            "fade [%/cycle]",
-        ),
-        tuple(rows),
-    )
-    best = items[int(np.nanargmax(retention))][0].id
-    return Section(
-        technique="cycling",
-        title="Cycling: coating series",
-        quantities=(Quantity("best final retention", f"{best} ({np.nanmax(retention):.1f} %)", ""),),
-        figures=tuple(figures),
-        tables=(table,),
-        summary={f"{s.id}_retention_pct": float(r) for (s, _), r in zip(items, retention, strict=True)}
-        | {f"{s.id}_fade_per_cycle_pct": float(f) for (s, _), f in zip(items, fade, strict=True)},
-    )
+    unit = series.capacity_unit
+    rows = tuple(
+        (coating_label(sample), int(series.n_replicates[k]), series.first_discharge_capacity[k],
+         series.first_coulombic_efficiency_pct[k], series.retention_pct[k], series.retention_pct_std[k],
+         series.fade_per_cycle_pct[k])
+        for k, sample in enumerate(samples))
+    table = Table(f"Coating series, compared after {series.cycles_compared} cycles from each cell's reference "
+                  "cycle (the most every cell reached); std over replicate cells",
+                  ("sample", "cells", f"1st discharge [{unit}]", "1st CE [%]",
+                   f"retention after {series.cycles_compared} cycles [%]", "std [%]", "fade [%/cycle]"), rows)
+    return Section(technique="cycling", title="Cycling: coating series", figures=tuple(figures), tables=(table,),
+                   quantities=(Quantity("cycles compared (common to every cell)", series.cycles_compared, ""),),
+                   summary=series.summary(), result=series, warnings=left_out, reasons=left_out)

@@ -1,30 +1,12 @@
-"""Report section "dpc": DPC-STEM bias series — field maps, net field and net charge
-density per bias, interface profiles, net charge per area and space-charge-layer width
-against bias, and the simulated interface fields with and without a BaTiO3 coating.
+"""Report section "dpc": a DPC-STEM bias series and the simulated interface fields.
 
-Files: one segment file per bias (anything :func:`stem.read_segments` accepts), in
-the order of ``bias_v``. Parameters used (manifest ``parameters`` table):
-
-- ``bias_v`` (list of V, required; must contain 0 — the unbiased reference),
-- ``beam_energy_kev`` (keV), ``thickness_nm`` (nm), ``convergence_semiangle_mrad`` (mrad),
-  ``pixel_size_nm`` (nm; else from the file),
-- ``scan_rotation_deg``/``scan_flip`` (detector → scan; found by minimal curl when absent,
-  resolved with ``field_direction_deg``, default 0),
-- ``profile_start_px``/``profile_end_px`` ([y, x], across the interface, cathode → electrolyte;
-  default: the middle row) and ``profile_width_px`` (default 9),
-- ``interface_position_nm``: distance along the profile of the cathode surface (default: where
-  the net field of the highest bias peaks); the electrolyte starts ``coating_thickness_nm``
-  (default 0) further on,
-- ``relative_permittivity`` for the charge density (default ``electrolyte_relative_permittivity``,
-  else 1 = total charge),
-- model: ``cathode_relative_permittivity``, ``electrolyte_relative_permittivity``,
-  ``coating_relative_permittivity``, ``coating_thickness_nm`` (model default 10 nm when the
-  sample has none), ``built_in_potential_v`` (default 0).
-
-Definitions: the electrolyte space-charge-layer width is the distance from the electrolyte
-boundary to where the net normal field falls below 20 % of its value there; the net charge
-per area is ∫ρ dx over the electrolyte from 2 px beyond its boundary (past the Gaussian
-derivative's blur of the polarisation sheet at the permittivity step) to the profile end.
+A thin adapter: one segment file per bias (anything :func:`stem.read_segments`
+accepts, in the order of ``bias_v``) → :func:`stem.segment_deflection` →
+:func:`stem.bias_series` (field maps, net field and net charge density per bias,
+interface profiles, net charge per area and space-charge-layer width against
+bias) → :func:`stem.simulate_interface` with and without the coating. The
+specimen thickness defaults to the EELS thickness measured on the same sample.
+``ssbkit params dpc`` prints the declaration.
 """
 
 from __future__ import annotations
@@ -35,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import stem
-from ssbkit.errors import MetadataError
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -45,64 +27,87 @@ from ssbkit.report.registry import (
     register,
     register_comparison,
 )
+from ssbkit.report.sample_values import coating_thickness_nm
+from ssbkit.report.series_labels import coating_label
 
 _DPI = 100
+#: Coating thickness of the "with coating" model when the sample gives none, nm.
+MODEL_COATING_NM = 10.0
+
+
+def _positive(name, doc, unit, **kw):
+    return Param(name, "number", doc, unit, minimum=0, exclusive_minimum=True, **kw)
+
+
+PARAMETERS = (
+    Param("bias_v", "number_list", "bias of each file, in file order; must contain 0 (the unbiased reference)", "V",
+          required=True),
+    _positive("beam_energy_kev", "beam energy", "keV", required=True),
+    _positive("thickness_nm", "specimen thickness", "nm", required=True, from_measurement=("eels", "thickness_nm")),
+    _positive("convergence_semiangle_mrad", "probe convergence semi-angle", "mrad", required=True),
+    _positive("pixel_size_nm", "scan pixel size (default: from the file)", "nm"),
+    Param("scan_rotation_deg", "number", "detector-to-scan rotation (default: found by minimal curl)", "deg"),
+    Param("scan_flip", "boolean", "detector axes flipped", default=False),
+    Param("field_direction_deg", "number", "expected field direction, resolving the curl search's 180° ambiguity",
+          "deg", default=0.0),
+    Param("profile_start_px", "number_list", "[y, x] start of the interface profile, cathode side "
+          "(default: middle row)", "px", length=2),
+    Param("profile_end_px", "number_list", "[y, x] end of the interface profile, electrolyte side", "px", length=2),
+    _positive("profile_width_px", "width of the band averaged across the profile", "px", default=9.0),
+    Param("interface_position_nm", "number", "cathode surface along the profile "
+          "(default: where the net field of the highest bias peaks)", "nm"),
+    Param("coating_thickness_nm", "number", "coating between cathode and electrolyte", "nm", minimum=0,
+          from_sample=coating_thickness_nm, sample_doc="coating.amount when its unit is nm"),
+    _positive("relative_permittivity", "ε_r in Gauss's law (default: the electrolyte's, else 1 = total charge)", ""),
+    _positive("cathode_relative_permittivity", "model: cathode ε_r (default: the model's cited value)", ""),
+    _positive("electrolyte_relative_permittivity", "model: electrolyte ε_r (default: the model's cited value)", ""),
+    _positive("coating_relative_permittivity", "model: coating ε_r (default: the model's cited value)", ""),
+    Param("built_in_potential_v", "number", "model: built-in potential across the interface", "V", default=0.0),
+)
+
+
+def _check(p, files) -> list[str]:
+    problems = []
+    if p["bias_v"] is not None and files and len(p["bias_v"]) != len(files):
+        problems.append(f"parameter 'bias_v': {len(p['bias_v'])} value(s) for {len(files)} file(s); give one per file")
+    if p["bias_v"] is not None and 0.0 not in p["bias_v"]:
+        problems.append("parameter 'bias_v': must include 0 V, the unbiased reference scan")
+    return problems
+
+
+def _probe(files, p) -> None:
+    for path in files:
+        stem.read_segments(path)
 
 
 @dataclass(frozen=True)
-class DpcSeries:
-    """Results of one bias series (arrays over the biased scans, i.e. bias > 0)."""
+class DpcSectionResult:
+    """The bias series of one sample and the interface models beside it."""
 
-    bias_v: np.ndarray
-    net_field_peak_v_per_m: np.ndarray
-    net_charge_c_per_m2: np.ndarray
-    net_charge_error_c_per_m2: np.ndarray
-    scl_width_nm: np.ndarray
-    drift_px: np.ndarray
-    field_profiles: tuple
-    charge_profiles: tuple
+    series: stem.BiasSeries
     model_bare: stem.InterfaceModel
     model_coated: stem.InterfaceModel
 
 
-def _param(params, key, default=None, *, required=False):
-    if key in params:
-        return params[key]
-    if required:
-        raise MetadataError(f"dpc measurement needs parameter {key!r}")
-    return default
-
-
-def _fields(inp, biases):
+def _deflections(inp: SectionInput):
     p = inp.parameters
-    if len(inp.files) != len(biases):
-        raise MetadataError(f"dpc: {len(inp.files)} files but {len(biases)} bias values in 'bias_v'")
     out = []
     for path in inp.files:
         seg = stem.read_segments(path)
-        pixel = float(_param(p, "pixel_size_nm", seg.pixel_size_nm))
-        defl = stem.segment_deflection(seg.a, seg.b, seg.c, seg.d, pixel_size_nm=pixel,
-                                       convergence_semiangle_mrad=float(_param(p, "convergence_semiangle_mrad", required=True)),
-                                       image=seg.image)
-        out.append(defl)
-    if "scan_rotation_deg" in p:
-        rot, flip = float(p["scan_rotation_deg"]), bool(p.get("scan_flip", False))
-    else:
-        found = stem.find_scan_rotation(out[-1], field_direction_deg=float(p.get("field_direction_deg", 0.0)))
-        rot, flip = found.rotation_deg, found.flip
-    energy = float(_param(p, "beam_energy_kev", required=True))
-    thick = float(_param(p, "thickness_nm", required=True))
-    return [stem.electric_field(d.rotated(rotation_deg=rot, flip=flip), beam_energy_kev=energy, thickness_nm=thick)
-            for d in out], rot, flip
+        pixel = p["pixel_size_nm"] if p["pixel_size_nm"] is not None else seg.pixel_size_nm
+        out.append(stem.segment_deflection(seg.a, seg.b, seg.c, seg.d, pixel_size_nm=pixel,
+                                           convergence_semiangle_mrad=p["convergence_semiangle_mrad"],
+                                           image=seg.image))
+    return out
 
 
 def _models(p, bias):
-    coated = float(p.get("coating_thickness_nm", 0.0)) or 10.0
-    common = {k: float(p[k]) for k in ("cathode_relative_permittivity", "electrolyte_relative_permittivity",
-                                       "coating_relative_permittivity") if k in p}
-    v_bi = float(p.get("built_in_potential_v", 0.0))
-    bare = stem.simulate_interface(bias_v=bias, built_in_potential_v=v_bi, **common)
-    with_coat = stem.simulate_interface(bias_v=bias, built_in_potential_v=v_bi, coating_thickness_nm=coated, **common)
+    common = {k: p[k] for k in ("cathode_relative_permittivity", "electrolyte_relative_permittivity",
+                                "coating_relative_permittivity") if p[k] is not None}
+    coated = p["coating_thickness_nm"] or MODEL_COATING_NM
+    bare = stem.simulate_interface(bias_v=bias, built_in_potential_v=p["built_in_potential_v"], **common)
+    with_coat = stem.simulate_interface(bias_v=bias, built_in_potential_v=p["built_in_potential_v"],
+                                        coating_thickness_nm=coated, **common)
     return bare, with_coat
 
 
@@ -132,43 +137,27 @@ def _charge_panel(charge, ax, vmax):
     ax.set_ylabel("y (nm)")
 
 
-@register("dpc")
+@register("dpc", parameters=PARAMETERS, files=(2, None), check=_check, probe=_probe,
+          files_doc="one segment file per bias, in the order of bias_v")
 def build(inp: SectionInput) -> Section:
-    """Analyse a DPC-STEM bias series (see module docstring for files and parameters)."""
+    """Analyse a DPC-STEM bias series (see the module docstring)."""
     p = inp.parameters
-    biases = [float(b) for b in _param(p, "bias_v", required=True)]
-    if 0.0 not in biases:
-        raise MetadataError("dpc: 'bias_v' must include 0 V, the unbiased reference scan")
-    fields, rot, flip = _fields(inp, biases)
-    ref = fields[biases.index(0.0)]
-    ny, nx = ref.ex_v_per_m.shape
-    start = tuple(_param(p, "profile_start_px", (ny / 2, 0)))
-    end = tuple(_param(p, "profile_end_px", (ny / 2, nx - 1)))
-    width = float(p.get("profile_width_px", 9))
-    eps_r = float(p.get("relative_permittivity", p.get("electrolyte_relative_permittivity", 1.0)))
-    smoothing = 1.0
-    biased = [(b, f) for b, f in zip(biases, fields) if b != 0.0]
-    nets = [stem.net_field(f, ref) for _, f in biased]
-    fprofs = [stem.interface_profile(net, start=start, end=end, width_px=width) for net in nets]
-    if "interface_position_nm" in p:
-        interface_nm = float(p["interface_position_nm"])
-    else:
-        top_profile = fprofs[int(np.argmax([b for b, _ in biased]))]
-        interface_nm = float(top_profile.distance_nm[np.argmax(np.abs(top_profile.value))])
-    boundary_nm = interface_nm + float(p.get("coating_thickness_nm", 0.0))
-    rhos, rprofs, widths, charges = [], [], [], []
-    for net, fprof in zip(nets, fprofs):
-        rho = stem.charge_density(net, relative_permittivity=eps_r, smoothing_px=smoothing)
-        rprof = stem.interface_profile(rho, start=start, end=end, width_px=width)
-        scl = stem.space_charge_layer_width(fprof, fraction=0.2, side="after", start_nm=boundary_nm)
-        charge = stem.net_charge_per_area(rprof, start_nm=boundary_nm + 2.0 * smoothing * ref.pixel_size_nm)
-        rhos.append(rho), rprofs.append(rprof), widths.append(scl.width_nm), charges.append(charge)
-    drifts = [(net.registration.dy_px, net.registration.dx_px) for net in nets]
+    biases = p["bias_v"]
+    eps_r = p["relative_permittivity"] or p["electrolyte_relative_permittivity"] or 1.0
+    deflections = _deflections(inp)
+    series = stem.bias_series(
+        deflections, biases, beam_energy_kev=p["beam_energy_kev"], thickness_nm=p["thickness_nm"],
+        scan_rotation_deg=p["scan_rotation_deg"], scan_flip=p["scan_flip"],
+        field_direction_deg=p["field_direction_deg"], profile_start_px=p["profile_start_px"],
+        profile_end_px=p["profile_end_px"], profile_width_px=p["profile_width_px"],
+        interface_position_nm=p["interface_position_nm"], coating_thickness_nm=p["coating_thickness_nm"] or 0.0,
+        relative_permittivity=eps_r)
     model_bare, model_coat = _models(p, max(biases))
-    result = DpcSeries(np.array([b for b, _ in biased]), np.array([np.abs(fp.value).max() for fp in fprofs]),
-                       np.array([c.c_per_m2 for c in charges]), np.array([c.error_c_per_m2 for c in charges]),
-                       np.array(widths), np.array(drifts), tuple(fprofs), tuple(rprofs), model_bare, model_coat)
-
+    result = DpcSectionResult(series, model_bare, model_coat)
+    fields, nets, rhos = series.fields, series.net_fields, series.charge_maps
+    biased = list(zip(series.bias_v, nets))
+    fprofs, rprofs = series.field_profiles, series.charge_profiles
+    interface_nm, boundary_nm = series.interface_nm, series.boundary_nm
     fig_dir, pre = inp.figure_dir, inp.figure_prefix
     figures = []
     vmax = max(float(np.percentile(f.magnitude_v_per_m, 99)) for f in fields)
@@ -206,85 +195,80 @@ def build(inp: SectionInput) -> Section:
     plt.close(fig)
     figures.append(Figure(name, "Interface profiles (cathode → electrolyte) of the net field and net charge density per bias."))
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4))
-    a1.errorbar(result.bias_v, result.net_charge_c_per_m2, yerr=result.net_charge_error_c_per_m2, marker="o")
-    a1.set_xlabel("bias (V)")
-    a1.set_ylabel("net charge, electrolyte side (C/m²)")
-    a2.plot(result.bias_v, result.scl_width_nm, "s-")
-    a2.set_xlabel("bias (V)")
-    a2.set_ylabel("space-charge-layer width (nm)")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    series.plot(axes)
     fig.tight_layout()
     name = pre + "dpc_vs_bias.png"
     fig.savefig(fig_dir / name, dpi=_DPI)
     plt.close(fig)
-    figures.append(Figure(name, "Net charge per interface area in the electrolyte and electrolyte "
-                                "space-charge-layer width (net field ≥ 20 % of its boundary value) against bias."))
+    figures.append(Figure(name, "Net charge per interface area in the electrolyte and electrolyte space-charge-layer "
+                                f"width (net field ≥ {100 * series.scl_fraction:g} % of its boundary value) "
+                                "against bias."))
 
     fig, ax = plt.subplots(figsize=(6, 3.4))
-    model_bare.plot(ax, label="LCO | LPSCl")
-    model_coat.plot(ax, label=f"LCO | BaTiO3 ({model_coat.coating_thickness_nm:g} nm) | LPSCl")
+    coating = inp.sample.coating.material if getattr(inp.sample, "coating", None) is not None else "coating"
+    model_bare.plot(ax, label="cathode | electrolyte")
+    model_coat.plot(ax, label=f"cathode | {coating} ({model_coat.coating_thickness_nm:g} nm) | electrolyte")
     ax.legend(fontsize=8)
     ax.set_title(f"simulated interface field at {max(biases):g} V (Mott–Schottky model)")
     fig.tight_layout()
     name = pre + "dpc_model.png"
     fig.savefig(fig_dir / name, dpi=_DPI)
     plt.close(fig)
-    figures.append(Figure(name, "1D Poisson model of the interface field with and without a BaTiO3 layer."))
+    figures.append(Figure(name, f"1D Poisson model of the interface field with and without a {coating} layer."))
 
-    top = int(np.argmax(result.bias_v))
-    summary = {
-        "max_bias_v": float(result.bias_v[top]),
-        "net_field_peak_at_max_bias_v_per_m": float(result.net_field_peak_v_per_m[top]),
-        "net_charge_at_max_bias_c_per_m2": float(result.net_charge_c_per_m2[top]),
-        "scl_width_at_max_bias_nm": float(result.scl_width_nm[top]),
-        "max_drift_px": float(np.abs(result.drift_px).max()),
-        "scan_rotation_deg": rot,
+    top = series.top
+    summary = series.summary() | {
         "model_electrolyte_charge_bare_c_per_m2": model_bare.electrolyte_charge_c_per_m2,
         "model_electrolyte_charge_coated_c_per_m2": model_coat.electrolyte_charge_c_per_m2,
     }
-    for b, fpk, q in zip(result.bias_v, result.net_field_peak_v_per_m, result.net_charge_c_per_m2):
-        summary[f"net_field_peak_{b:g}V_v_per_m"] = float(fpk)
-        summary[f"net_charge_{b:g}V_c_per_m2"] = float(q)
     quantities = (
-        Quantity(f"peak net field at {result.bias_v[top]:g} V", float(result.net_field_peak_v_per_m[top]), "V/m"),
-        Quantity(f"net charge (electrolyte side) at {result.bias_v[top]:g} V", float(result.net_charge_c_per_m2[top]),
-                 "C/m²", float(result.net_charge_error_c_per_m2[top])),
-        Quantity(f"space-charge-layer width at {result.bias_v[top]:g} V", float(result.scl_width_nm[top]), "nm"),
-        Quantity("largest drift between scans", float(np.abs(result.drift_px).max()), "px"),
+        Quantity(f"peak net field at {series.bias_v[top]:g} V", float(series.net_field_peak_v_per_m[top]), "V/m"),
+        Quantity(f"net charge (electrolyte side) at {series.bias_v[top]:g} V", float(series.net_charge_c_per_m2[top]),
+                 "C/m²", float(series.net_charge_error_c_per_m2[top])),
+        Quantity(f"space-charge-layer width at {series.bias_v[top]:g} V", float(series.scl_width_nm[top]), "nm"),
+        Quantity("largest drift between scans", float(np.abs(series.drift_px).max()), "px"),
     )
-    table = Table("Per bias", ("bias (V)", "peak net field (V/m)", "net charge (C/m²)", "SCL width (nm)", "drift dy, dx (px)"),
+    table = Table("Per bias", ("bias (V)", "peak net field (V/m)", "net charge (C/m²)", "SCL width (nm)",
+                               "drift dy, dx (px)"),
                   tuple((float(b), float(f_), float(q), float(w), f"{d[0]:.2f}, {d[1]:.2f}") for b, f_, q, w, d in
-                        zip(result.bias_v, result.net_field_peak_v_per_m, result.net_charge_c_per_m2,
-                            result.scl_width_nm, result.drift_px)))
-    used = {"bias_v": biases, "beam_energy_kev": float(p["beam_energy_kev"]), "thickness_nm": float(p["thickness_nm"]),
-            "convergence_semiangle_mrad": float(p["convergence_semiangle_mrad"]), "scan_rotation_deg": rot,
-            "scan_flip": flip, "profile_start_px": list(start), "profile_end_px": list(end),
-            "profile_width_px": width, "relative_permittivity": eps_r, "interface_position_nm": interface_nm,
-            "electrolyte_boundary_nm": boundary_nm}
+                        zip(series.bias_v, series.net_field_peak_v_per_m, series.net_charge_c_per_m2,
+                            series.scl_width_nm, series.drift_px)))
+    used = {"scan_rotation_deg": series.scan_rotation_deg, "scan_flip": series.scan_flip,
+            "interface_position_nm": series.interface_nm, "relative_permittivity": eps_r}
+    origins = {}
+    if p["scan_rotation_deg"] is None:
+        origins.update(scan_rotation_deg="default (minimal curl)", scan_flip="default (minimal curl)")
+    if p["interface_position_nm"] is None:
+        origins["interface_position_nm"] = f"default ({series.interface_origin})"
+    if p["pixel_size_nm"] is None:
+        used["pixel_size_nm"], origins["pixel_size_nm"] = deflections[0].pixel_size_nm, "file"
     return Section(technique="dpc", title=f"DPC-STEM under bias — {inp.label}", quantities=quantities,
-                   figures=tuple(figures), tables=(table,), parameters=used, summary=summary, result=result)
+                   figures=tuple(figures), tables=(table,), parameters=used, origins=origins, summary=summary,
+                   result=result)
 
 
 @register_comparison("dpc")
 def compare(items, figure_dir, figure_prefix):
     """Net field and net charge against bias, coated against uncoated, and the simulated fields."""
-    items = [(s, sec) for s, sec in items if isinstance(sec.result, DpcSeries)]
-    if len(items) < 2:
+    items = [(s, sec) for s, sec in items if isinstance(sec.result, DpcSectionResult)]
+    if len({s.id for s, _ in items}) < 2:
         return None
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     for sample, sec in items:
-        r = sec.result
-        amount = getattr(getattr(sample, "coating", None), "amount", 0.0) or 0.0
-        label = f"{sample.id} ({amount:g} at% BaTiO3)"
+        r = sec.result.series
+        label = coating_label(sample)
         axes[0].plot(r.bias_v, r.net_field_peak_v_per_m, "o-", label=label)
         axes[1].errorbar(r.bias_v, r.net_charge_c_per_m2, yerr=r.net_charge_error_c_per_m2, marker="o", label=label)
     for sample, sec in items:
         r = sec.result
         if getattr(sample, "coating", None):
-            r.model_coated.plot(axes[2], label=f"model {sample.id}: BaTiO3 {r.model_coated.coating_thickness_nm:g} nm")
+            r.model_coated.plot(axes[2], label=f"model {sample.id}: {sample.coating.material} "
+                                               f"{r.model_coated.coating_thickness_nm:g} nm")
         else:
             r.model_bare.plot(axes[2], label=f"model {sample.id}: no coating")
-    axes[2].set_title(f"simulated field at {max(float(sec.result.bias_v.max()) for _, sec in items):g} V", fontsize=9)
+    top_bias = max(float(sec.result.series.bias_v.max()) for _, sec in items)
+    axes[2].set_title(f"simulated field at {top_bias:g} V", fontsize=9)
     axes[0].set_xlabel("bias (V)")
     axes[0].set_ylabel("peak net field (V/m)")
     axes[1].set_xlabel("bias (V)")
@@ -295,10 +279,11 @@ def compare(items, figure_dir, figure_prefix):
     name = figure_prefix + "dpc_compare.png"
     fig.savefig(figure_dir / name, dpi=_DPI)
     plt.close(fig)
-    summary = {f"{s.id}_net_charge_at_max_bias_c_per_m2": float(sec.result.net_charge_c_per_m2[-1]) for s, sec in items}
-    summary.update({f"{s.id}_net_field_peak_at_max_bias_v_per_m": float(sec.result.net_field_peak_v_per_m[-1])
-                    for s, sec in items})
+    summary = {f"{s.id}_net_charge_at_max_bias_c_per_m2": float(sec.result.series.net_charge_c_per_m2[sec.result.series.top])
+               for s, sec in items}
+    summary.update({f"{s.id}_net_field_peak_at_max_bias_v_per_m":
+                    float(sec.result.series.net_field_peak_v_per_m[sec.result.series.top]) for s, sec in items})
     return Section(technique="dpc", title="DPC-STEM: coated against uncoated",
                    figures=(Figure(name, "Peak net field and net interface charge against bias for each sample, "
-                                         "and the simulated interface fields with and without BaTiO3."),),
+                                         "and the simulated interface fields with and without the coating."),),
                    summary=summary)

@@ -1,35 +1,12 @@
 """Report section "eels": log-ratio thickness and core-loss line-scan profiles.
 
-A measurement lists one or more files (any format :func:`eels.read_eels`
-accepts). A file whose energy axis contains 0 eV is a low-loss spectrum (or
-scan) and gives the thickness (:func:`eels.thickness`); any other file must
-be a core-loss line scan and gives edge profiles (:func:`eels.edge_profiles`).
-
-Parameters used from the manifest (all optional unless the files lack them):
-
-``beam_energy_kev``, ``collection_semiangle_mrad``, ``convergence_semiangle_mrad``
-    E0 (keV), β and α (mrad); taken from the file metadata when absent. Without
-    E0 or β in either place the section fails with a CalibrationError.
-``composition``
-    Formula for the Malis mean free path (default: the sample's cathode material).
-``mfp_method``
-    ``"malis"`` (default) or ``"iakoubovskii"`` (then ``density_g_cm3`` is needed).
-``density_g_cm3``
-    Specimen density, g/cm³.
-``zlp_method``, ``zlp_threshold_ev``
-    Zero-loss cut convention (``"minimum"`` default, or ``"exspy"``) or a fixed cut, eV.
-``mfp_relative_error``
-    Relative uncertainty assumed for λ (default 0.2).
-``edges``
-    Edge names to profile (default: Li K and Co L2,3).
-``elements``
-    Elements present, for the overlap check (default: those of the sample's
-    cathode, coating and electrolyte formulas).
-``windows``
-    ``{edge: [[bg_low, bg_high], [signal_low, signal_high]]}`` in eV, per edge.
-``interface_nm``
-    Position of the interface on the scan axis, nm (default 0); profiles are
-    plotted against the distance from it.
+A thin adapter. A measurement lists one or more files (any format
+:func:`eels.read_eels` accepts). A file whose energy axis contains 0 eV is a
+low-loss spectrum (or scan) and gives the thickness (:func:`eels.thickness`);
+any other file must be a core-loss line scan and gives edge profiles
+(:func:`eels.edge_profiles`). E0, α and β come from the file's metadata when the
+manifest does not give them; without E0 or β in either place the section fails
+with a CalibrationError. ``ssbkit params eels`` prints the declaration.
 """
 
 from __future__ import annotations
@@ -41,7 +18,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 
 import eels
-from ssbkit.errors import MetadataError
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -52,9 +29,34 @@ from ssbkit.report.registry import (
     register_comparison,
     save_figure,
 )
+from ssbkit.report.sample_values import cathode_formula, sample_elements
+from ssbkit.report.series_labels import coating_axis_label, sort_by_coating
 
-_DEFAULT_EDGES = ("Li K", "Co L2,3")
 _DPI = 100
+_FILE_KEYS = ("beam_energy_kev", "collection_semiangle_mrad", "convergence_semiangle_mrad")
+
+PARAMETERS = (
+    Param("beam_energy_kev", "number", "beam energy E0 (default: from the file)", "keV", minimum=0,
+          exclusive_minimum=True),
+    Param("collection_semiangle_mrad", "number", "collection semi-angle β (default: from the file)", "mrad",
+          minimum=0, exclusive_minimum=True),
+    Param("convergence_semiangle_mrad", "number", "convergence semi-angle α (default: from the file)", "mrad",
+          minimum=0),
+    Param("composition", "string", "specimen formula for the mean free path", from_sample=cathode_formula,
+          sample_doc="cathode.material"),
+    Param("mfp_method", "string", "mean-free-path formula", default="malis", choices=("malis", "iakoubovskii")),
+    Param("density_g_cm3", "number", "specimen density (needed by the Iakoubovskii formula)", "g/cm³", minimum=0,
+          exclusive_minimum=True),
+    Param("zlp_method", "string", "zero-loss cut convention", default="minimum", choices=("minimum", "exspy")),
+    Param("zlp_threshold_ev", "number", "fixed zero-loss cut (default: found from the spectrum)", "eV", minimum=0,
+          exclusive_minimum=True),
+    Param("mfp_relative_error", "number", "relative uncertainty assumed for λ", default=0.2, minimum=0, maximum=1),
+    Param("edges", "string_list", "edges to profile in a core-loss scan", default=["Li K", "Co L2,3"]),
+    Param("elements", "string_list", "elements present, for the edge-overlap check", from_sample=sample_elements,
+          sample_doc="elements of cathode, coating and electrolyte"),
+    Param("windows", "table", "{edge = [[bg_low, bg_high], [signal_low, signal_high]]} per edge", "eV"),
+    Param("interface_nm", "number", "position of the interface on the scan axis", "nm", default=0.0),
+)
 
 
 @dataclass(frozen=True)
@@ -66,68 +68,63 @@ class EELSSectionResult:
     interface_nm: float
 
 
-def _number(parameters, key, default=None):
-    value = parameters.get(key, default)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"eels parameter {key!r} must be a number, got {value!r}") from None
-
-
-def _sample_elements(sample) -> tuple[str, ...]:
-    from pymatgen.core import Composition
-
-    formulas = []
-    for part in ("cathode", "coating", "electrolyte"):
-        item = getattr(sample, part, None)
-        if item is not None and getattr(item, "material", None):
-            formulas.extend(item.material.split("-"))
-    symbols = set()
-    for formula in formulas:
-        symbols.update(el.symbol for el in Composition(formula))
-    return tuple(sorted(symbols))
-
-
-def _windows(params) -> dict:
-    raw = params.get("windows") or {}
-    if not isinstance(raw, dict):
-        raise MetadataError("eels parameter 'windows' must be a table {edge: [[bg_lo, bg_hi], [sig_lo, sig_hi]]}")
+def _windows(raw) -> dict:
     out = {}
-    for name, pair in raw.items():
+    for name, pair in (raw or {}).items():
         try:
             (b0, b1), (s0, s1) = pair
             out[name] = ((float(b0), float(b1)), (float(s0), float(s1)))
         except (TypeError, ValueError):
-            raise MetadataError(f"eels parameter windows[{name!r}] must be [[bg_lo, bg_hi], [sig_lo, sig_hi]] in eV") from None
+            raise ValueError(f"parameter 'windows': windows[{name!r}] must be [[bg_lo, bg_hi], [sig_lo, sig_hi]] "
+                             f"in eV, got {pair!r}") from None
     return out
+
+
+def _check(p, files) -> list[str]:
+    problems = []
+    if p["mfp_method"] == "iakoubovskii" and p["density_g_cm3"] is None:
+        problems.append("parameter 'density_g_cm3' [g/cm³] is required by mfp_method = 'iakoubovskii'")
+    try:
+        _windows(p["windows"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    for name in p["edges"] or ():
+        try:
+            eels.get_edge(name)
+        except (KeyError, ValueError) as exc:
+            problems.append(f"parameter 'edges': {exc}")
+    return problems
+
+
+def _probe(files, p) -> None:
+    for path in files:
+        eels.read_eels(path)
 
 
 def _has_zero_loss(data: eels.EELSData) -> bool:
     return bool(data.energy_loss_ev[0] < 0.0 < data.energy_loss_ev[-1])
 
 
-def _thickness(data, params, composition):
+def _thickness(data, params):
     return eels.thickness(
         data,
-        composition=composition,
-        beam_energy_kev=_number(params, "beam_energy_kev"),
-        collection_semiangle_mrad=_number(params, "collection_semiangle_mrad"),
-        convergence_semiangle_mrad=_number(params, "convergence_semiangle_mrad"),
-        mfp_method=params.get("mfp_method", "malis"),
-        density_g_cm3=_number(params, "density_g_cm3"),
-        threshold_ev=_number(params, "zlp_threshold_ev"),
-        zlp_method=params.get("zlp_method", "minimum"),
-        mfp_relative_error=_number(params, "mfp_relative_error", 0.2),
+        composition=params["composition"],
+        beam_energy_kev=params["beam_energy_kev"],
+        collection_semiangle_mrad=params["collection_semiangle_mrad"],
+        convergence_semiangle_mrad=params["convergence_semiangle_mrad"],
+        mfp_method=params["mfp_method"],
+        density_g_cm3=params["density_g_cm3"],
+        threshold_ev=params["zlp_threshold_ev"],
+        zlp_method=params["zlp_method"],
+        mfp_relative_error=params["mfp_relative_error"],
     )
 
 
 def _profiles(data, params, elements):
-    edges = [eels.get_edge(name).name for name in params.get("edges", _DEFAULT_EDGES)]
+    edges = [eels.get_edge(name).name for name in params["edges"]]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", eels.EdgeOverlapWarning)
-        profiles = eels.edge_profiles(data, edges, windows=_windows(params), elements=elements)
+        profiles = eels.edge_profiles(data, edges, windows=_windows(params["windows"]), elements=elements)
     notes = tuple(str(w.message) for w in caught if issubclass(w.category, eels.EdgeOverlapWarning))
     return profiles, notes
 
@@ -136,23 +133,21 @@ def _save(fig, inp: SectionInput, name: str) -> str:
     return save_figure(fig, inp.figure_dir, inp.figure_prefix + name, dpi=_DPI)
 
 
-@register("eels")
+@register("eels", parameters=PARAMETERS, files=(1, None), check=_check, probe=_probe,
+          files_doc="low-loss spectra or scans (thickness) and core-loss line scans (profiles)")
 def build(inp: SectionInput) -> Section:
     """Thickness from the low-loss file(s), edge profiles from the line scan(s)."""
-    if not inp.files:
-        raise MetadataError(f"eels measurement {inp.label!r} lists no file")
-    params = dict(inp.parameters)
-    cathode = getattr(inp.sample, "cathode", None)
-    composition = params.get("composition") or (cathode.material if cathode is not None else None)
-    elements = tuple(params.get("elements") or _sample_elements(inp.sample))
-    interface = _number(params, "interface_nm", 0.0)
+    params = inp.parameters
+    composition = params["composition"]
+    elements = tuple(params["elements"] or ())
+    interface = params["interface_nm"]
     thickness_result = profiles = None
     notes: tuple[str, ...] = ()
     quantities, figures, tables, summary = [], [], [], {}
     for path in inp.files:
         data = eels.read_eels(path)
         if _has_zero_loss(data):
-            thickness_result = _thickness(data, params, composition)
+            thickness_result = _thickness(data, params)
             s = thickness_result.summary()
             summary.update(s)
             quantities += [
@@ -191,13 +186,11 @@ def build(inp: SectionInput) -> Section:
             )
             if notes:
                 tables.append(Table("Edge overlap warnings and remedies", ("warning",), tuple((n,) for n in notes)))
-    used = {
-        "composition": composition,
-        "elements": list(elements),
-        "interface_nm": interface,
-        **{k: params[k] for k in ("beam_energy_kev", "collection_semiangle_mrad", "convergence_semiangle_mrad",
-                                  "mfp_method", "density_g_cm3", "zlp_method", "zlp_threshold_ev", "edges") if k in params},
-    }
+    used, origins = {}, {}
+    if thickness_result is not None:
+        for key in _FILE_KEYS:
+            if params[key] is None:
+                used[key], origins[key] = getattr(thickness_result, key), "file"
     return Section(
         technique="eels",
         title="EELS: thickness and edge profiles",
@@ -205,6 +198,7 @@ def build(inp: SectionInput) -> Section:
         figures=tuple(figures),
         tables=tuple(tables),
         parameters=used,
+        origins=origins,
         summary=summary,
         result=EELSSectionResult(thickness_result, profiles, interface),
     )
@@ -216,10 +210,13 @@ def compare(items, figure_dir, figure_prefix):
     usable = [(s, sec) for s, sec in items if isinstance(sec.result, EELSSectionResult)]
     if len(usable) < 2:
         return None
-    usable.sort(key=lambda pair: pair[0].coating_amount)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    usable = sort_by_coating(usable)
+    edges = list(dict.fromkeys(p.edge.name for _, sec in usable if sec.result.profiles is not None
+                               for p in sec.result.profiles.profiles))[:3]
+    fig, axes = plt.subplots(1, len(edges) + 1, figsize=(4.3 * (len(edges) + 1), 4), squeeze=False)
+    axes = axes[0]
     quantities, summary = [], {}
-    for edge, ax in zip(("Co L2,3", "Li K"), axes[:2]):
+    for edge, ax in zip(edges, axes[:-1]):
         for sample, section in usable:
             profiles = section.result.profiles
             if profiles is None:
@@ -235,7 +232,7 @@ def compare(items, figure_dir, figure_prefix):
             quantities.append(Quantity(f"{sample.id}: {edge} 90–10 % width", width, profile.position_unit))
         ax.axvline(0.0, color="0.5", ls=":", lw=1)
         ax.set_title(f"{edge} profile", fontsize=10)
-    ax = axes[2]
+    ax = axes[-1]
     for sample, section in usable:
         t = section.result.thickness
         if t is None:
@@ -246,7 +243,7 @@ def compare(items, figure_dir, figure_prefix):
         summary[f"{sample.id}_thickness_nm"] = s["thickness_nm"]
         summary[f"{sample.id}_thickness_err_nm"] = s["thickness_err_nm"]
         quantities.append(Quantity(f"{sample.id}: thickness", s["thickness_nm"], "nm", s["thickness_err_nm"]))
-    ax.set_xlabel("BaTiO3 coating (at%)")
+    ax.set_xlabel(coating_axis_label([sample for sample, _ in usable]))
     ax.set_ylabel("lamella thickness (nm)")
     ax.set_title("log-ratio thickness", fontsize=10)
     ax.legend(fontsize=8)
@@ -256,12 +253,12 @@ def compare(items, figure_dir, figure_prefix):
     plt.close(fig)
     return Section(
         technique="eels",
-        title="EELS: Co and Li across the interface, with and without BaTiO3",
+        title="EELS: edge profiles across the interface and lamella thickness by sample",
         quantities=tuple(quantities),
         figures=(
             Figure(
                 filename,
-                "Normalized Co L2,3 and Li K profiles against distance from the interface, and the lamella thicknesses.",
+                "Normalized edge profiles against distance from the interface, and the lamella thicknesses.",
             ),
         ),
         summary=summary,

@@ -1,30 +1,11 @@
 """Report section "eis": bulk resistance and ionic conductivity of a pellet.
 
-One file: the spectrum is checked with Lin-KK, R_e is found with
-:func:`echem.bulk_resistance` and σ = d/(R_e S) with
-:func:`echem.conductivity`. Several files with one ``temperature_k`` each:
-every spectrum is analysed the same way, σ(T) is
-fitted with :func:`echem.arrhenius`, and the spectrum nearest 298.15 K is
-the one shown in detail.
-
-Parameters used from the manifest (defaults in brackets):
-
-``thickness_cm``, ``area_cm2``
-    Pellet thickness and electrode area [from the sample's cell:
-    ``thickness_cm`` and ``electrode_area_cm2``]. Required one way or the other.
-``thickness_err_cm``, ``area_err_cm2``
-    Their standard uncertainties [0].
-``method``
-    ``"fit"`` or ``"intercept"`` [``"fit"``].
-``circuit``
-    Force one of :data:`echem.PELLET_CIRCUITS` [chosen by AIC].
-``temperature_k``
-    Measurement temperature(s), K: a number, or a list with one value per
-    file (required for a series of several files).
-``sweep``
-    Which sweep to analyse in files holding several [0].
-``arrhenius_form``
-    ``"sigma_t"`` or ``"sigma"`` [``"sigma_t"``].
+A thin adapter. One file: the spectrum is checked with :func:`echem.lin_kk`,
+R_e is found with :func:`echem.bulk_resistance` and σ = d/(R_e S) with
+:func:`echem.conductivity`. Several files with one ``temperature_k`` each: every
+spectrum is analysed the same way, σ(T) is fitted with :func:`echem.arrhenius`,
+and the spectrum nearest 298.15 K is shown in detail. ``ssbkit params eis``
+prints the declared parameters.
 """
 
 from __future__ import annotations
@@ -33,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import echem
-from ssbkit.errors import MetadataError
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -44,51 +25,34 @@ from ssbkit.report.registry import (
     register_comparison,
     save_figure,
 )
+from ssbkit.report.sample_values import cell_area_cm2, cell_thickness_cm
 
 _DPI = 100
 
-
-def _number(parameters, key, default, *, positive=False):
-    value = parameters.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"eis parameter {key!r} must be a number, got {value!r}") from None
-    if not np.isfinite(number) or number < 0 or (positive and number == 0):
-        raise MetadataError(f"eis parameter {key!r} must be finite and {'> 0' if positive else '>= 0'}, "
-                            f"got {value!r}")
-    return number
-
-
-def _geometry(inp: SectionInput) -> dict:
-    params = inp.parameters
-    cell = getattr(inp.sample, "cell", None)
-    thickness = params.get("thickness_cm", getattr(cell, "thickness_cm", None))
-    area = params.get("area_cm2", getattr(cell, "electrode_area_cm2", None))
-    if thickness is None or area is None:
-        raise MetadataError(
-            f"eis measurement {inp.label!r}: thickness_cm and area_cm2 are needed "
-            "(manifest parameters or the sample's cell thickness_cm and diameter_cm/area_cm2)")
-    return {
-        "thickness_cm": _number({"v": thickness}, "v", None, positive=True),
-        "area_cm2": _number({"v": area}, "v", None, positive=True),
-        "thickness_err_cm": _number(params, "thickness_err_cm", 0.0),
-        "area_err_cm2": _number(params, "area_err_cm2", 0.0),
-    }
+PARAMETERS = (
+    Param("thickness_cm", "number", "pellet thickness d", "cm", minimum=0, exclusive_minimum=True, required=True,
+          from_sample=cell_thickness_cm, sample_doc="cell.thickness_cm"),
+    Param("area_cm2", "number", "electrode area S", "cm²", minimum=0, exclusive_minimum=True, required=True,
+          from_sample=cell_area_cm2, sample_doc="cell.area_cm2, else π d²/4 from cell.diameter_cm"),
+    Param("thickness_err_cm", "number", "standard uncertainty of the thickness", "cm", default=0.0, minimum=0),
+    Param("area_err_cm2", "number", "standard uncertainty of the area", "cm²", default=0.0, minimum=0),
+    Param("method", "string", "how R_e is found", default="fit", choices=("fit", "intercept")),
+    Param("circuit", "string", "force one pellet circuit (default: chosen by AIC)",
+          choices=tuple(echem.PELLET_CIRCUITS)),
+    Param("temperature_k", "number_list", "measurement temperature, one per file (required for a series)", "K",
+          minimum=0, exclusive_minimum=True),
+    Param("sweep", "integer", "which sweep of a file holding several", default=0, minimum=0),
+    Param("arrhenius_form", "string", "Arrhenius form fitted to σ(T)", default="sigma_t", choices=("sigma_t", "sigma")),
+)
 
 
-def _temperatures(inp: SectionInput) -> np.ndarray | None:
-    value = inp.parameters.get("temperature_k")
-    if value is None:
-        if len(inp.files) > 1:
-            raise MetadataError(f"eis measurement {inp.label!r}: {len(inp.files)} files need a "
-                                "temperature_k list, one value per file")
-        return None
-    values = np.atleast_1d(np.asarray(value, dtype=float))
-    if values.size != len(inp.files) or np.any(~np.isfinite(values)) or np.any(values <= 0):
-        raise MetadataError(f"eis parameter 'temperature_k' must give one positive temperature per "
-                            f"file ({len(inp.files)}), got {value!r}")
-    return values
+def _check(p, files) -> list[str]:
+    temps = p["temperature_k"]
+    if temps is None and len(files) > 1:
+        return [f"parameter 'temperature_k' [K] is required for a series: one value per file ({len(files)})"]
+    if temps is not None and files and len(temps) != len(files):
+        return [f"parameter 'temperature_k': {len(temps)} value(s) for {len(files)} file(s); give one per file"]
+    return []
 
 
 def _load(path, sweep: int):
@@ -96,21 +60,23 @@ def _load(path, sweep: int):
     return data.select_sweep(sweep) if data.n_sweeps > 1 else data
 
 
+def _probe(files, p) -> None:
+    for path in files:
+        _load(path, p["sweep"])
+
+
 def _save(fig, inp: SectionInput, name: str) -> str:
     return save_figure(fig, inp.figure_dir, f"{inp.figure_prefix}{name}.png", dpi=_DPI)
 
 
-@register("eis")
+@register("eis", parameters=PARAMETERS, files=(1, None), check=_check, probe=_probe,
+          files_doc="one impedance spectrum, or one per temperature")
 def build(inp: SectionInput) -> Section:
     """Analyse one pellet spectrum (or a temperature series) into R_e, σ and E_a."""
-    if not inp.files:
-        raise MetadataError(f"eis measurement {inp.label!r} has no files")
-    geometry = _geometry(inp)
-    temps = _temperatures(inp)
-    method = str(inp.parameters.get("method", "fit"))
-    circuit = inp.parameters.get("circuit")
-    sweep = int(_number(inp.parameters, "sweep", 0))
-    form = str(inp.parameters.get("arrhenius_form", "sigma_t"))
+    p = inp.parameters
+    geometry = {k: p[k] for k in ("thickness_cm", "area_cm2", "thickness_err_cm", "area_err_cm2")}
+    temps = None if p["temperature_k"] is None else np.asarray(p["temperature_k"], dtype=float)
+    method, circuit, sweep, form = p["method"], p["circuit"], p["sweep"], p["arrhenius_form"]
     main = 0 if temps is None else int(np.argmin(np.abs(temps - 298.15)))
     spectra = [_load(path, sweep) for path in inp.files]
     bulks = [echem.bulk_resistance(d, method=method, circuit=circuit) for d in spectra]
@@ -148,8 +114,8 @@ def build(inp: SectionInput) -> Section:
         Quantity("Lin-KK residual (RMS)", 100 * kk.rms_residual, "%"),
     ]
     if bulk.fit is not None and "CPE1_1" in bulk.fit.parameters and "R1" in bulk.fit.parameters:
-        p = bulk.fit.parameters
-        cap = echem.cpe_capacitance_f(p["R1"], p["CPE1_0"], p["CPE1_1"])
+        fitted = bulk.fit.parameters
+        cap = echem.cpe_capacitance_f(fitted["R1"], fitted["CPE1_0"], fitted["CPE1_1"])
         normalised, origin = echem.capacitance_origin(cap, geometry["thickness_cm"], geometry["area_cm2"])
         quantities.append(Quantity("arc capacitance C1 (Hsu-Mansfeld)", cap, "F"))
         quantities.append(Quantity(f"C1·d/S = {normalised:.2g} F/cm suggests", origin, ""))
@@ -188,40 +154,61 @@ def build(inp: SectionInput) -> Section:
                                    f"{c.sigma_err_s_per_cm:.2g}", b.circuit or "intercept")
                                   for t, b, c in zip(temps, bulks, conductivities))))
         summary.update(ea_ev=act.ea_ev, ea_err_ev=act.ea_err_ev, arrhenius_form=form)
-    used = {"method": method, "circuit": bulk.circuit or "intercept", "sweep": sweep, **geometry}
-    if temps is not None:
-        used["temperature_k"] = [float(t) for t in temps] if temps.size > 1 else float(temps[0])
-    if temps is not None and temps.size > 1:
-        used["arrhenius_form"] = form
+    used = {"circuit": bulk.circuit or "intercept"}
+    origins = {} if circuit else {"circuit": "default (chosen from the spectrum)"}
+    status, reasons = _quality(bulks, kk)
+    summary["status"] = status
     return Section(technique="eis", title=f"Impedance: {inp.label}", quantities=tuple(quantities),
-                   figures=tuple(figures), tables=tuple(tables), parameters=used,
+                   figures=tuple(figures), tables=tuple(tables), parameters=used, origins=origins,
                    summary={k: (float(v) if isinstance(v, (float, np.floating)) else v)
                             for k, v in summary.items()},
-                   result=result)
+                   result=result, status=status, reasons=reasons)
+
+
+def _quality(bulks, kk) -> tuple[str, tuple[str, ...]]:
+    """The section's verdict: the bulk-resistance verdicts of every spectrum and the Lin-KK check."""
+    reasons = [reason for b in bulks for reason in b.quality_reasons]
+    if not kk.passed:
+        reasons.append(f"Lin-KK residuals {100 * kk.rms_residual:.2g} % (RMS): the spectrum may not be "
+                       "linear, causal and stable, so no circuit can be trusted")
+    bad = any(b.status != "ok" for b in bulks) or not kk.passed
+    return ("warning" if bad else "ok"), tuple(dict.fromkeys(reasons))
+
+
+def _pooled(values, errors) -> tuple[float, float, str]:
+    """One sample's conductivity: the value and its error, or the replicates' mean and standard deviation."""
+    if len(values) == 1:
+        return values[0], errors[0], "1σ of the fit and geometry"
+    return float(np.mean(values)), float(np.std(values, ddof=1)), f"std of {len(values)} replicates"
 
 
 @register_comparison("eis")
 def compare(items, figure_dir, figure_prefix):
-    """Conductivity of every sample with an EIS section (the first section of each
-    sample); None when fewer than two samples have one."""
-    points, seen = [], set()
+    """Conductivity of every sample (replicate pellets pooled: mean ± standard deviation); None
+    when fewer than two samples have one."""
+    by_sample: dict[str, list] = {}
     for sample, sec in items:
-        if "sigma_s_per_cm" in sec.summary and sample.id not in seen:
-            seen.add(sample.id)
-            points.append((sample.id, sec.summary["sigma_s_per_cm"],
-                           sec.summary.get("sigma_err_s_per_cm", 0.0)))
-    if len(points) < 2:
+        if "sigma_s_per_cm" in sec.summary:
+            by_sample.setdefault(sample.id, []).append((sec.summary["sigma_s_per_cm"],
+                                                        sec.summary.get("sigma_err_s_per_cm", 0.0)))
+    if len(by_sample) < 2:
         return None
-    names, sigma, err = zip(*points)
+    points = [(name, *_pooled(*zip(*pairs))) for name, pairs in by_sample.items()]
+    names, sigma, err, _ = zip(*points)
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     ax.bar(names, np.asarray(sigma) * 1e3, yerr=np.asarray(err) * 1e3, capsize=4)
+    for k, name in enumerate(names):
+        replicate = [v for v, _ in by_sample[name]]
+        if len(replicate) > 1:
+            ax.plot(np.full(len(replicate), k), np.asarray(replicate) * 1e3, "o", color="0.3", ms=4)
     ax.set_ylabel("σ (mS/cm)")
     filename = f"{figure_prefix}eis_conductivity.png"
     fig.savefig(figure_dir / filename, dpi=_DPI)
     plt.close(fig)
     return Section(
         technique="eis", title="Ionic conductivity by sample",
-        quantities=tuple(Quantity(f"σ {n}", s, "S/cm", e) for n, s, e in points),
-        figures=(Figure(filename, "Ionic conductivity of each sample (error bars: 1σ)."),),
-        summary={f"sigma_s_per_cm_{n}": float(s) for n, s, _ in points},
+        quantities=tuple(Quantity(f"σ {n} ({how})", s, "S/cm", e) for n, s, e, how in points),
+        figures=(Figure(filename, "Ionic conductivity of each sample (error bars: 1σ of one pellet, or the "
+                                  "standard deviation of replicate pellets shown as dots)."),),
+        summary={f"sigma_s_per_cm_{n}": float(s) for n, s, _, _ in points},
     )

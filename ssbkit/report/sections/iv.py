@@ -1,15 +1,7 @@
 """Report section "iv": current-voltage sweep of an in-situ cell under bias.
 
-The measurement has one file (any format :func:`echem.read_iv` accepts).
-Parameters used from the manifest (all optional):
-
-``onset_current_a``
-    |I| threshold that defines the onset voltage, A (default 1 % of the
-    largest |I| of the sweep).
-``smoothing_points``
-    Savitzky-Golay window for dI/dV (odd, default 7).
-``format``
-    Reader format name, to bypass content sniffing.
+A thin adapter: one file read with :func:`echem.read_iv`, analysed with
+:func:`echem.iv_analysis`. ``ssbkit params iv`` prints the declared parameters.
 """
 
 from __future__ import annotations
@@ -18,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import echem
-from ssbkit.errors import MetadataError
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -31,6 +23,23 @@ from ssbkit.report.registry import (
 )
 
 _DPI = 100
+
+PARAMETERS = (
+    Param("onset_current_a", "number", "|I| threshold that defines the onset voltage "
+          "(default 1 % of the largest |I| of the sweep)", "A", minimum=0, exclusive_minimum=True),
+    Param("smoothing_points", "integer", "Savitzky-Golay window for dI/dV (odd)", default=7, minimum=3),
+    Param("format", "string", "reader format, to bypass content sniffing", choices=tuple(echem.IV_FORMATS)),
+)
+
+
+def _check(p, files) -> list[str]:
+    if p["smoothing_points"] % 2 == 0:
+        return [f"parameter 'smoothing_points': must be odd, got {p['smoothing_points']}"]
+    return []
+
+
+def _probe(files, p) -> None:
+    echem.read_iv(files[0], format=p["format"])
 
 
 def _save(fig, folder, name) -> str:
@@ -46,19 +55,12 @@ def _current_unit(current_a) -> tuple[str, float]:
     return "A", 1.0
 
 
-@register("iv")
+@register("iv", parameters=PARAMETERS, files=(1, 1), files_doc="one I-V sweep", check=_check, probe=_probe)
 def build(inp: SectionInput) -> Section:
     """Differential resistance, onset voltage and hysteresis of one I-V sweep."""
-    if len(inp.files) != 1:
-        raise MetadataError(f"iv measurement {inp.label!r} needs one file, got {len(inp.files)}")
-    params = dict(inp.parameters)
-    onset = params.get("onset_current_a")
-    try:
-        onset = None if onset is None else float(onset)
-        window = int(params.get("smoothing_points", 7))
-    except (TypeError, ValueError):
-        raise MetadataError("iv parameters 'onset_current_a' and 'smoothing_points' must be numbers") from None
-    data = echem.read_iv(inp.files[0], format=params.get("format"))
+    params = inp.parameters
+    onset, window = params["onset_current_a"], params["smoothing_points"]
+    data = echem.read_iv(inp.files[0], format=params["format"])
     result = echem.iv_analysis(data.voltage_v, data.current_a, onset_current_a=onset, smoothing_points=window)
     unit, scale = _current_unit(result.current_a)
     prefix = inp.figure_prefix
@@ -92,7 +94,9 @@ def build(inp: SectionInput) -> Section:
         title=f"I-V sweep: {inp.label}",
         quantities=quantities,
         figures=tuple(figures),
-        parameters={"onset_current_a": result.onset_current_a, "smoothing_points": window, "format": data.format},
+        parameters={"onset_current_a": result.onset_current_a, "format": data.format},
+        origins={"format": "file" if params["format"] is None else "manifest"}
+        | ({} if onset is not None else {"onset_current_a": "default (1 % of the largest |I|)"}),
         summary=summary,
         result=result,
     )

@@ -1,25 +1,9 @@
 """Report section "xas": XANES before/after comparison of one edge.
 
-A measurement has two files, ``[before, after]`` (any format
-:func:`xas.read_xas` accepts). Both are normalised with the same ranges and
-compared with :func:`xas.compare`.
-
-Parameters used from the manifest (all optional):
-
-``element``, ``edge``
-    Absorber and edge (default: from the files' metadata). With a preset
-    (P K, S K; :func:`xas.edge_preset`) its normalization ranges are the defaults.
-``pre1``, ``pre2``, ``norm1``, ``norm2``, ``nnorm``
-    Normalization ranges (eV relative to E0) and post-edge degree; override
-    the preset (or Larch's defaults when there is no preset).
-``window_min_ev``, ``window_max_ev``
-    Comparison window relative to E0, eV (default −20, 50).
-``significance``
-    False-alarm probability of the shape test (default 1e-3).
-``min_shift_ev``
-    Smallest edge shift called a change, eV (default 0.2).
-``group_before``, ``group_after``
-    Athena project group names, when the files are ``.prj`` projects.
+A thin adapter: two files ``[before, after]`` read with :func:`xas.read_xas`,
+normalised with the same ranges (the edge's preset, :func:`xas.edge_preset`,
+unless the manifest overrides them) and compared with :func:`xas.compare`.
+``ssbkit params xas`` prints the declared parameters.
 """
 
 from __future__ import annotations
@@ -29,6 +13,7 @@ import numpy as np
 
 import xas
 from ssbkit.errors import MetadataError
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -38,40 +23,71 @@ from ssbkit.report.registry import (
     register,
     register_comparison,
 )
+from ssbkit.report.series_labels import coating_label
 
 _RANGE_KEYS = ("pre1", "pre2", "norm1", "norm2", "nnorm")
 
+PARAMETERS = (
+    Param("element", "string", "absorbing element (default: from the files)"),
+    Param("edge", "string", "absorption edge (default: from the files, else K)", choices=("K", "L1", "L2", "L3")),
+    Param("pre1", "number", "start of the pre-edge line, relative to E0", "eV"),
+    Param("pre2", "number", "end of the pre-edge line, relative to E0", "eV"),
+    Param("norm1", "number", "start of the post-edge polynomial, relative to E0", "eV"),
+    Param("norm2", "number", "end of the post-edge polynomial, relative to E0", "eV"),
+    Param("nnorm", "integer", "degree of the post-edge polynomial", minimum=0, maximum=3),
+    Param("window_min_ev", "number", "start of the comparison window, relative to E0", "eV", default=-20.0),
+    Param("window_max_ev", "number", "end of the comparison window, relative to E0", "eV", default=50.0),
+    Param("significance", "number", "false-alarm probability of the shape test", default=1e-3, minimum=0,
+          exclusive_minimum=True, maximum=0.5),
+    Param("min_shift_ev", "number", "smallest edge shift called a change", "eV", default=0.2, minimum=0),
+    Param("group_before", "string", "Athena project group of the 'before' spectrum (for .prj files)"),
+    Param("group_after", "string", "Athena project group of the 'after' spectrum (for .prj files)"),
+    Param("cycles", "integer", "cycles between the two spectra (shown in the title)", minimum=0),
+)
 
-def _number(parameters, key, default):
-    value = parameters.get(key, default)
+
+def _check(p, files) -> list[str]:
+    if p["window_min_ev"] >= p["window_max_ev"]:
+        return [f"parameters 'window_min_ev' ({p['window_min_ev']:g}) and 'window_max_ev' "
+                f"({p['window_max_ev']:g}): the window must have min < max"]
+    return []
+
+
+def _read_one(path, group, key):
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"xas parameter {key!r} must be a number, got {value!r}") from None
+        return xas.read_xas(path, group=group)
+    except xas.GroupChoiceError as exc:
+        choice = "does not name one of" if group is not None else "must name one of"
+        raise MetadataError(f"parameter {key!r}: {choice} the {len(exc.groups)} groups of the Athena project "
+                            f"{path}: {', '.join(repr(g) for g in exc.groups)}") from None
 
 
-@register("xas")
+def _read(files, p):
+    return (_read_one(files[0], p["group_before"], "group_before"), _read_one(files[1], p["group_after"], "group_after"))
+
+
+def _probe(files, p) -> None:
+    _read(files, p)
+
+
+@register("xas", parameters=PARAMETERS, files=(2, 2), files_doc="[before, after] spectra of one edge",
+          check=_check, probe=_probe)
 def build(inp: SectionInput) -> Section:
     """Normalise, compare and plot one before/after pair."""
-    if len(inp.files) != 2:
-        raise MetadataError(f"xas measurement {inp.label!r} needs two files [before, after], got {len(inp.files)}")
-    params = dict(inp.parameters)
-    before = xas.read_xas(inp.files[0], group=params.get("group_before"))
-    after = xas.read_xas(inp.files[1], group=params.get("group_after"))
-    element = params.get("element") or before.element
-    edge = params.get("edge") or before.edge or "K"
+    params = inp.parameters
+    before, after = _read(inp.files, params)
+    element = params["element"] or before.element
+    edge = params["edge"] or before.edge or "K"
     ranges = {}
     if element:
         try:
             ranges = xas.edge_preset(element, edge).ranges()
         except ValueError:
             ranges = {}
-    for key in _RANGE_KEYS:
-        if key in params:
-            ranges[key] = int(params[key]) if key == "nnorm" else _number(params, key, None)
-    window = (_number(params, "window_min_ev", -20.0), _number(params, "window_max_ev", 50.0))
-    significance = _number(params, "significance", 1e-3)
-    min_shift = _number(params, "min_shift_ev", 0.2)
+    preset_keys = set(ranges)
+    ranges.update({key: params[key] for key in _RANGE_KEYS if params[key] is not None})
+    window = (params["window_min_ev"], params["window_max_ev"])
+    significance, min_shift = params["significance"], params["min_shift_ev"]
     result = xas.compare(before, after, window_ev=window, significance=significance, min_shift_ev=min_shift,
                          normalization=ranges)
     edge_name = f"{element} {edge}" if element else "edge"
@@ -96,16 +112,18 @@ def build(inp: SectionInput) -> Section:
         Quantity("noise σ of difference", result.noise_sigma, ""),
         Quantity("verdict", result.verdict, ""),
     )
-    used = dict(ranges)
-    used.update(element=element, edge=edge, window_min_ev=window[0], window_max_ev=window[1],
-                significance=significance, min_shift_ev=min_shift)
+    used = dict(ranges, element=element, edge=edge)
+    origins = {key: f"default ({element} {edge} preset)" for key in preset_keys if params[key] is None}
+    origins.update({key: "file" for key in ("element", "edge") if params[key] is None})
     return Section(
         technique="xas",
-        title=f"{edge_name}-edge XANES before/after",
+        title=f"{edge_name}-edge XANES before/after"
+        + (f" {params['cycles']} cycles" if params["cycles"] is not None else ""),
         quantities=quantities,
         figures=(Figure(filename, f"{edge_name}-edge normalised XANES before and after, with the difference "
                                   "(after − before) and the ±3σ noise band underneath."),),
         parameters=used,
+        origins=origins,
         summary=summary,
         result=result,
     )
@@ -134,7 +152,7 @@ def compare(items, figure_dir, figure_prefix):
             ax.plot(res.energy_ev, res.difference + offset, lw=0.9,
                     label=f"{sample.id}: ΔE0 {res.edge_shift_ev:+.2f} eV, {'changed' if res.changed else 'unchanged'}")
             offset += max(0.1, 1.5 * float(np.max(np.abs(res.difference))))
-            table_rows.append((sample.id, sample.coating_amount, edge_name, round(res.edge_shift_ev, 3),
+            table_rows.append((coating_label(sample), edge_name, round(res.edge_shift_ev, 3),
                                float(f"{res.r_factor:.3g}"), "changed" if res.changed else "unchanged"))
             key = f"{sample.id}_{edge_name.replace(' ', '')}"
             summary[f"{key}_edge_shift_ev"] = res.edge_shift_ev
@@ -150,11 +168,11 @@ def compare(items, figure_dir, figure_prefix):
     plt.close(fig)
     return Section(
         technique="xas",
-        title="XANES of the electrolyte after cycling: bare vs coated cathode",
-        figures=(Figure(filename, "Difference spectra (after − before 100 cycles) per edge and sample, "
+        title="XANES before/after: samples compared",
+        figures=(Figure(filename, "Difference spectra (after − before) per edge and sample, "
                                   "with ±3σ noise bands, edge shifts and verdicts."),),
         tables=(Table("Edge shift and verdict per sample and edge",
-                      ("sample", "coating [at%]", "edge", "edge shift [eV]", "R-factor", "verdict"),
+                      ("sample", "edge", "edge shift [eV]", "R-factor", "verdict"),
                       tuple(table_rows)),),
         summary=summary,
     )

@@ -1,24 +1,15 @@
 """Report section "xrd": phase identification, lattice parameters and weight fractions.
 
-One powder pattern per measurement (the first file) is read with
-:func:`xrd.read_pattern`, its phases are identified among the candidates with
-:func:`xrd.identify_phases` and refined together (Rietveld-like: scale, cell,
-zero shift, widths; Hill-Howard weight fractions).
+A thin adapter: one powder pattern read with :func:`xrd.read_pattern`, its phases
+identified among the candidates with :func:`xrd.identify_phases` and refined
+together (Rietveld-like; Hill-Howard weight fractions). Without candidates the
+search is the built-in references plus every AMCSD structure made only of the
+sample's elements (cathode, coating, electrolyte) and C, H, O (carbonates,
+hydroxides, oxides: the usual impurities), so no phase with an element foreign
+to the sample can be reported. ``ssbkit params xrd`` prints the declaration.
 
-Parameters used from the manifest (defaults in brackets):
-
-``candidates``
-    List of built-in reference names, ``"amcsd:<id>"`` entries or CIF paths
-    (relative paths are taken relative to the measurement file) [all built-ins].
-``elements``
-    List of chemical symbols: adds every AMCSD structure made only of them [none].
-``max_phases``
-    Most phases accepted [4].
-``min_weight_fraction``
-    Smallest weight fraction accepted, 0-1 [0.01].
-
-The comparison page plots the BaTiO3 and BaCO3 weight fractions against the
-coating amount and stacks the patterns of the coating series.
+The comparison page plots the coating material's weight fraction (and any
+carbonate's) against the coating amount and stacks the patterns of the series.
 """
 
 from __future__ import annotations
@@ -29,7 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import xrd
-from ssbkit.errors import MetadataError
+from ssbkit.report.formatting import format_measurement
+from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -39,28 +31,60 @@ from ssbkit.report.registry import (
     register,
     register_comparison,
 )
+from ssbkit.report.sample_values import sample_elements
+from ssbkit.report.series_labels import coating_axis_label, coating_label, sort_by_coating
 
 _DPI = 100
+#: Elements of the usual impurities added to a sample's own: carbonates, hydroxides, oxides.
+IMPURITY_ELEMENTS = ("C", "H", "O")
 
 
-def _candidates(parameters, base: Path):
-    value = parameters.get("candidates")
-    if value is None:
+def _search_elements(sample) -> list[str] | None:
+    own = sample_elements(sample)
+    return sorted(set(own) | set(IMPURITY_ELEMENTS)) if own else None
+
+
+PARAMETERS = (
+    Param("candidates", "string_list", "reference phases: built-in names, 'amcsd:<id>' or CIF paths "
+          "(relative to the pattern file); default: the search described by 'elements'"),
+    Param("elements", "string_list", "allowed chemical symbols: candidates with other elements are discarded; "
+          "without candidates, every AMCSD structure made only of them is searched",
+          from_sample=_search_elements, sample_doc="elements of cathode, coating and electrolyte, plus C, H, O"),
+    Param("max_phases", "integer", "most phases accepted", default=4, minimum=1, maximum=10),
+    Param("min_weight_fraction", "number", "smallest weight fraction accepted (0-1)", default=0.01, minimum=0,
+          maximum=1),
+)
+
+
+def _candidates(names, base: Path):
+    """Built-in names and AMCSD ids as they are; anything else must be an existing CIF file."""
+    if names is None:
         return None
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, (list, tuple)) or not value:
-        raise MetadataError(f"xrd parameter 'candidates' must be a non-empty list of names, got {value!r}")
     builtins = xrd.builtin_references()
     out = []
-    for item in value:
-        item = str(item)
+    for item in names:
         if item in builtins or item.lower().startswith("amcsd:"):
             out.append(item)
-        else:
-            path = Path(item)
-            out.append(path if path.is_absolute() else base / path)
+            continue
+        path = Path(item) if Path(item).is_absolute() else base / item
+        if not path.is_file():
+            raise ValueError(f"parameter 'candidates': {item!r} is neither a built-in reference "
+                             f"({', '.join(sorted(builtins))}), an 'amcsd:<id>' entry nor an existing CIF file "
+                             f"(looked for {path})")
+        out.append(path)
     return out
+
+
+def _check(p, files) -> list[str]:
+    try:
+        _candidates(p["candidates"], Path(files[0]).parent if files else Path.cwd())
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
+def _probe(files, p) -> None:
+    xrd.read_pattern(files[0])
 
 
 def _phase_table(result) -> Table:
@@ -69,11 +93,11 @@ def _phase_table(result) -> Table:
         a, b, c, al, be, ga = phase.lattice
         ea, eb, ec = phase.lattice_error[:3]
         angles = "/".join(f"{v:.2f}" for v in (al, be, ga))
-        rows.append((phase.formula, phase.space_group, phase.card or phase.name, f"{a:.4f}({ea:.4f})",
-                     f"{b:.4f}({eb:.4f})", f"{c:.4f}({ec:.4f})", angles,
-                     f"{100 * phase.weight_fraction:.1f} ± {100 * phase.weight_fraction_error:.1f}",
+        rows.append((phase.formula, phase.space_group, phase.card or phase.name, format_measurement(a, ea),
+                     format_measurement(b, eb), format_measurement(c, ec), angles,
+                     format_measurement(100 * phase.weight_fraction, 100 * phase.weight_fraction_error),
                      f"{100 * phase.cell_strain:.2f}", f"{phase.figure_of_merit:.2f}"))
-    return Table("Identified phases: refined cell (standard error), its largest deviation from the reference "
+    return Table("Identified phases: refined cell (± standard error), its largest deviation from the reference "
                  "cell and Hill-Howard weight fraction",
                  ("phase", "space group", "reference", "a [Å]", "b [Å]", "c [Å]", "α/β/γ [deg]", "w [wt%]",
                   "Δcell [%]", "FoM"), tuple(rows))
@@ -88,17 +112,14 @@ def _unexplained_table(result, wavelength_angstrom: float) -> Table:
                  ("2θ [deg]", "d [Å]"), tuple((f"{t:.3f}", f"{v:.4f}") for t, v in zip(positions, d)))
 
 
-@register("xrd")
+@register("xrd", parameters=PARAMETERS, files=(1, 1), files_doc="one powder pattern", check=_check, probe=_probe)
 def build(inp: SectionInput) -> Section:
     """Identify and refine the phases of one powder pattern."""
-    if not inp.files:
-        raise MetadataError(f"xrd measurement {inp.label!r} has no file")
     path = Path(inp.files[0])
     pattern = xrd.read_pattern(path)
-    candidates = _candidates(inp.parameters, path.parent)
-    elements = inp.parameters.get("elements")
-    max_phases = int(inp.parameters.get("max_phases", 4))
-    min_wf = float(inp.parameters.get("min_weight_fraction", 0.01))
+    candidates = _candidates(inp.parameters["candidates"], path.parent)
+    elements = inp.parameters["elements"]
+    max_phases, min_wf = inp.parameters["max_phases"], inp.parameters["min_weight_fraction"]
     result = xrd.identify_phases(pattern, candidates, elements=elements, max_phases=max_phases,
                                  min_weight_fraction=min_wf)
     figures = []
@@ -129,45 +150,41 @@ def build(inp: SectionInput) -> Section:
         tables.append(_unexplained_table(result, pattern.wavelength_angstrom))
     summary = {k: v for k, v in result.summary().items() if isinstance(v, (int, float, str, bool))}
     summary["wavelength_angstrom"] = pattern.wavelength_angstrom
-    parameters = {"candidates": [str(c) for c in candidates] if candidates is not None else "built-ins",
-                  "elements": list(elements) if elements else None, "max_phases": max_phases,
-                  "min_weight_fraction": min_wf, "wavelength_angstrom": pattern.wavelength_angstrom,
-                  "wavelength_assumed": pattern.wavelength_assumed}
+    parameters = {"candidates": [str(c) for c in candidates] if candidates is not None
+                  else "built-ins and AMCSD structures of the elements", "wavelength_angstrom": pattern.wavelength_angstrom}
+    origins = {"candidates": "manifest" if candidates is not None else "default",
+               "wavelength_angstrom": "default (Cu Kα1 assumed)" if pattern.wavelength_assumed else "file"}
+    status = "ok" if result.status == "ok" else "warning"
     return Section(technique="xrd", title="Powder XRD: phases, lattice parameters and weight fractions",
                    quantities=tuple(quantities), figures=tuple(figures), tables=tuple(tables),
-                   parameters=parameters, summary=summary, result=result)
+                   parameters=parameters, origins=origins, summary=summary, result=result, status=status,
+                   reasons=tuple(result.quality_reasons))
 
 
-def _wfrac(section, formula: str) -> float:
-    result = section.result
-    for phase in getattr(result, "phases", ()):
+def _wfrac(section, formula: str) -> tuple[float, float]:
+    """Weight fraction and its error of ``formula`` in a section's result, wt% (0, 0 when absent)."""
+    for phase in getattr(section.result, "phases", ()):
         if phase.formula == formula:
-            return 100 * phase.weight_fraction
-    return 0.0
+            return 100 * phase.weight_fraction, 100 * phase.weight_fraction_error
+    return 0.0, 0.0
 
 
 @register_comparison("xrd")
 def compare(items, figure_dir, figure_prefix) -> Section | None:
-    """BaTiO3 and BaCO3 weight fractions against coating amount, and the stacked patterns."""
-    series = [(sample, section) for sample, section in items
-              if getattr(sample, "cathode", None) is not None and section.result is not None]
-    if len(series) < 2:
+    """Weight fraction of every identified phase against coating amount, and the stacked patterns."""
+    series = sort_by_coating([(sample, section) for sample, section in items if section.result is not None])
+    if len({s.id for s, _ in series}) < 2:
         return None
-    series.sort(key=lambda item: item[0].coating_amount)
-    amount = np.array([s.coating_amount for s, _ in series])
+    samples = [s for s, _ in series]
+    formulas = list(dict.fromkeys(p.formula for _, sec in series for p in sec.result.phases))
+    amount = np.array([s.coating_amount for s in samples])
+    axis = coating_axis_label(samples)
     figure_dir = Path(figure_dir)
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    rows = []
-    for formula, marker in (("BaTiO3", "o"), ("BaCO3", "s")):
+    for k, formula in enumerate(formulas):
         values = np.array([_wfrac(sec, formula) for _, sec in series])
-        errors = np.array([next((100 * p.weight_fraction_error for p in sec.result.phases if p.formula == formula),
-                                0.0) for _, sec in series])
-        ax.errorbar(amount, values, yerr=errors, marker=marker, capsize=3, label=formula)
-    for sample, sec in series:
-        rows.append((sample.id, f"{sample.coating_amount:g}", f"{_wfrac(sec, 'LiCoO2'):.1f}",
-                     f"{_wfrac(sec, 'BaTiO3'):.1f}", f"{_wfrac(sec, 'BaCO3'):.1f}",
-                     f"{100 * sec.result.rwp:.2f}"))
-    ax.set_xlabel("BaTiO3 coating amount (at%)")
+        ax.errorbar(amount, values[:, 0], yerr=values[:, 1], marker="os^vD<>"[k % 7], capsize=3, label=formula)
+    ax.set_xlabel(axis)
     ax.set_ylabel("weight fraction (wt%)")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -175,12 +192,10 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     fig.savefig(figure_dir / name1, dpi=_DPI)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    offset = 0.0
-    for sample, sec in series:
+    for k, (sample, sec) in enumerate(series):
         pattern = sec.result.pattern
-        y = pattern.intensity / np.max(pattern.intensity)
-        ax.plot(pattern.two_theta_deg, y + offset, lw=0.7, label=f"{sample.id} ({sample.coating_amount:g} at%)")
-        offset += 1.1
+        ax.plot(pattern.two_theta_deg, pattern.intensity / np.max(pattern.intensity) + 1.1 * k, lw=0.7,
+                label=coating_label(sample))
     ax.set_xlabel(r"2$\theta$ (deg)")
     ax.set_ylabel("normalised intensity + offset")
     ax.set_yticks([])
@@ -189,12 +204,13 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     name2 = f"{figure_prefix}xrd_stacked.png"
     fig.savefig(figure_dir / name2, dpi=_DPI)
     plt.close(fig)
-    summary = {f"wfrac_BaTiO3_{s.id}_pct": _wfrac(sec, "BaTiO3") for s, sec in series}
-    summary.update({f"wfrac_BaCO3_{s.id}_pct": _wfrac(sec, "BaCO3") for s, sec in series})
+    rows = tuple((coating_label(s), *(f"{_wfrac(sec, f)[0]:.1f}" for f in formulas), f"{100 * sec.result.rwp:.2f}")
+                 for s, sec in series)
+    summary = {f"wfrac_{f}_{s.id}_pct": _wfrac(sec, f)[0] for f in formulas for s, sec in series}
     return Section(
         technique="xrd", title="Powder XRD across the coating series",
-        figures=(Figure(name1, "BaTiO3 and BaCO3 weight fractions (Hill-Howard) against BaTiO3 coating amount."),
+        figures=(Figure(name1, f"Weight fraction (Hill-Howard) of every identified phase against {axis}."),
                  Figure(name2, "Powder patterns of the coating series, normalised and offset.")),
-        tables=(Table("Weight fractions by sample", ("sample", "coating [at%]", "LiCoO2 [wt%]", "BaTiO3 [wt%]",
-                                                     "BaCO3 [wt%]", "Rwp [%]"), tuple(rows)),),
+        tables=(Table("Weight fractions by sample (0: not identified)",
+                      ("sample", *(f"{f} [wt%]" for f in formulas), "Rwp [%]"), rows),),
         summary=summary)

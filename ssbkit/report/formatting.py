@@ -1,0 +1,69 @@
+"""Numbers as a reader should see them: a value to the precision its uncertainty allows.
+
+The rule of the GUM (JCGM 100:2008, §7.2.6, doi:10.59161/JCGM100-2008E): the
+standard uncertainty with two significant digits and the value rounded to the
+same decimal place; a value without an uncertainty to four significant
+digits. An uncertainty of zero or one that cannot be estimated is not printed
+(never "± 0"); very large or small values share one power of ten.
+
+Examples
+--------
+>>> format_measurement(1.234567e-3, 2.3e-5)
+'(1.235 ± 0.023)e-3'
+>>> format_measurement(92.61, 0.0801)
+'92.610 ± 0.080'
+>>> format_measurement(2149.4567, None)
+'2149'
+>>> format_measurement(2149.4567, 0.0)
+'2149'
+>>> format_measurement(228.3, 34.1)
+'228 ± 34'
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_measurement", "format_number"]
+
+
+def format_number(value, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits (``"n/a"`` for NaN, text unchanged)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if not math.isfinite(value):
+        return "n/a"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+def format_measurement(value, error=None) -> str:
+    """``value ± error`` with two significant digits of the error (GUM §7.2.6).
+
+    Parameters
+    ----------
+    value : float
+        The value, any unit.
+    error : float, optional
+        One standard uncertainty in the same unit; None, zero or NaN print the
+        value alone.
+
+    Returns
+    -------
+    str
+    """
+    if error is None or isinstance(value, str) or not isinstance(error, (int, float)) \
+            or not math.isfinite(error) or error <= 0 or not math.isfinite(value):
+        return format_number(value)
+    place = math.floor(math.log10(error)) - 1  # decimal place of the error's second significant digit
+    magnitude = math.floor(math.log10(abs(value))) if value else place + 1
+    if magnitude >= 5 or magnitude <= -3:
+        scale = magnitude if value else place + 1
+        value, error, place = value / 10**scale, error / 10**scale, place - scale
+        decimals = max(-place, 0)
+        return f"({value:.{decimals}f} ± {error:.{decimals}f})e{scale}"
+    decimals = max(-place, 0)
+    if place > 0:
+        value, error = round(value, -place), round(error, -place)
+    return f"{value:.{decimals}f} ± {error:.{decimals}f}"

@@ -1,0 +1,170 @@
+"""A study of real instrument files from ../shared/data with no optional parameters (issue 13).
+
+Run as a user would: a manifest naming the files, ``Study.load`` and
+``analyze``; the sample model supplies what the sections need.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+
+import pytest
+
+import echem
+import ssbkit
+from ssbkit.errors import FormatError
+
+SAMPLE = """
+[study]
+name = "real files"
+
+[[samples]]
+id = "cell"
+cathode = {material = "LiCoO2"}
+cell = {kind = "coin", diameter_cm = 1.0}
+"""
+
+
+def _manifest(tmp_path, sample: str, measurements: list[tuple[str, str, dict]]):
+    lines = [sample]
+    for k, (technique, path, params) in enumerate(measurements):
+        lines.append(f'[[measurements]]\nsample = "{sample_id(sample)}"\ntechnique = "{technique}"\n'
+                     f'file = "{path}"\nlabel = "m{k}"\n')
+        if params:
+            lines.append("[measurements.parameters]\n" + "".join(f"{key} = {value}\n" for key, value in params.items()))
+    path = tmp_path / "study.toml"
+    path.write_text(textwrap.dedent("\n".join(lines)))
+    return path
+
+
+def sample_id(sample: str) -> str:
+    return sample.split('id = "')[1].split('"')[0]
+
+
+def _accepted_cycler_files(folder):
+    files = []
+    for path in sorted(folder.iterdir()):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                echem.read_cycling(path)
+        except FormatError:
+            continue
+        files.append(path)
+    return files
+
+
+def test_every_accepted_cycler_file_gives_a_section(tmp_path, shared_data):
+    """Acceptance: no cycling section of a file the reader accepts fails (cycle 1 need not be complete)."""
+    files = _accepted_cycler_files(shared_data / "echem/cycling")
+    assert len(files) >= 30  # the folder holds 40 files; its INDEX lists the ones the readers refuse
+    manifest = _manifest(tmp_path, SAMPLE, [("cycling", path, {}) for path in files])
+    results = ssbkit.analyze(ssbkit.Study.load(manifest), figure_dir=tmp_path / "report", progress=False)
+    failed = [(r.measurement.files[0].path.name, r.section.error) for r in results.results if r.failed]
+    assert failed == []
+    statuses = {r.measurement.files[0].path.name: r.section for r in results.results}
+    # a file opening with a half cycle is counted from its first complete cycle, and the page says so
+    gcpl = statuses["yadg__gcpl.mpr"]
+    assert gcpl.summary["reference_cycle"] == 2 and gcpl.parameters["reference_cycle"] == 2
+    assert gcpl.origins["reference_cycle"] == "default (first complete cycle)"
+    assert any("first complete cycle" in reason for reason in gcpl.reasons)
+    # a file without any complete cycle is analysed, its retention said to be undetermined
+    cp = statuses["yadg__cp.mpr"]
+    assert cp.status == "warning" and "no complete cycle" in " ".join(cp.reasons)
+
+
+def test_a_specific_capacity_above_the_theoretical_one_is_flagged(tmp_path, shared_data):
+    """1 mg of LiCoO2 (274 mAh/g by Faraday's law) cannot hold the Arbin cell's capacity: a mass mistake."""
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "LiCoO2", active_mass_mg = 0.001}')
+    path = shared_data / "echem/cycling/navani__arbin_example.res"
+    results = ssbkit.analyze(ssbkit.Study.load(_manifest(tmp_path, sample, [("cycling", path, {})])),
+                             figure_dir=tmp_path / "r", progress=False)
+    section = results.results[0].section
+    assert section.status == "warning"
+    assert "exceeds the material's theoretical capacity 273.8 mAh/g" in " ".join(section.reasons)
+    assert section.origins["theoretical_capacity_mah_g"] == "sample"
+    assert "warning" in results.summary_table()["status"].tolist()
+
+
+def test_theoretical_capacity_is_faradays_law():
+    # Q = n F / (3.6 M): LiCoO2 M = 97.87 g/mol, n = 1 -> 273.8 mAh/g; LiFePO4 M = 157.76 -> 169.9 mAh/g;
+    # Li2MnO3 with one electron, M = 116.82 -> 229.4 mAh/g
+    assert echem.theoretical_capacity_mah_g("LiCoO2") == pytest.approx(273.8, abs=0.1)
+    assert echem.theoretical_capacity_mah_g("LiFePO4") == pytest.approx(169.9, abs=0.1)
+    assert echem.theoretical_capacity_mah_g("Li2MnO3", electrons_per_formula=1) == pytest.approx(229.4, abs=0.1)
+    with pytest.raises(ValueError, match="no Li"):
+        echem.theoretical_capacity_mah_g("Co3O4")
+
+
+def _demo_manifest(tmp_path, modules, samples, edit=lambda table: table):
+    """A manifest of the demo generators' files for ``samples``, each table passed through ``edit``."""
+    import tomli_w
+
+    tables = [edit(dict(t)) for module in modules for t in module.generate(tmp_path, seed=1)
+              if t["sample"] in {s.id for s in samples}]
+    manifest = {"study": {"name": "demo subset"}, "samples": [s.to_dict() for s in samples], "measurements": tables}
+    path = tmp_path / "study.toml"
+    path.write_text(tomli_w.dumps(manifest))
+    return path
+
+
+def test_dpc_thickness_comes_from_the_eels_of_the_same_sample(tmp_path):
+    """The cross-technique link: a DPC series without thickness_nm uses the EELS log-ratio thickness."""
+    from ssbkit.demo.generators import dpc, eels
+    from ssbkit.demo.samples import DEMO_SAMPLES
+
+    def drop_thickness(table):
+        if table["technique"] == "dpc":
+            table["parameters"] = {k: v for k, v in table["parameters"].items() if k != "thickness_nm"}
+        return table
+
+    lco = [s for s in DEMO_SAMPLES if s.id == "LCO"]
+    study = ssbkit.Study.load(_demo_manifest(tmp_path, (dpc, eels), lco, drop_thickness), read_files=True)
+    dpc_measurement = study.measurements(technique="dpc")[0]
+    _, origins = study.parameters(dpc_measurement)
+    assert origins["thickness_nm"] == "measurement (eels of the same sample)"
+    results = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False)
+    by_technique = {r.measurement.technique: r.section for r in results.results}
+    assert results.failed == ()
+    thickness = by_technique["eels"].summary["thickness_nm"]
+    assert by_technique["dpc"].parameters["thickness_nm"] == thickness
+    assert by_technique["dpc"].origins["thickness_nm"].startswith("measurement LCO")
+    assert "eels thickness_nm" in by_technique["dpc"].origins["thickness_nm"]
+
+
+def test_a_dpc_series_without_thickness_or_eels_is_refused_at_load(tmp_path):
+    from ssbkit.demo.generators import dpc
+    from ssbkit.demo.samples import DEMO_SAMPLES
+    from ssbkit.errors import MetadataError
+
+    def drop_thickness(table):
+        table["parameters"] = {k: v for k, v in table["parameters"].items() if k != "thickness_nm"}
+        return table
+
+    lco = [s for s in DEMO_SAMPLES if s.id == "LCO"]
+    with pytest.raises(MetadataError, match="'thickness_nm' \\[nm\\] is required .*or add a measurement of technique 'eels'"):
+        ssbkit.Study.load(_demo_manifest(tmp_path, (dpc,), lco, drop_thickness))
+
+
+def test_comparison_of_another_coating_material_takes_its_labels_from_the_samples(tmp_path):
+    """A generated LiNbO3 (wt%) series: no BaTiO3 or at% label from the reference study anywhere."""
+    from ssbkit.demo.generators import cycling, xas
+    from ssbkit.demo.samples import DEMO_SAMPLES
+    from ssbkit.sample import Sample
+
+    samples = []
+    for s in DEMO_SAMPLES:
+        data = s.to_dict()
+        if data.get("coating"):
+            data["coating"] = {"material": "LiNbO3", "amount": data["coating"]["amount"], "unit": "wt%"}
+        samples.append(Sample.from_dict(data))
+    results = ssbkit.analyze(ssbkit.Study.load(_demo_manifest(tmp_path, (cycling, xas), samples)),
+                             figure_dir=tmp_path / "r", progress=False)
+    assert results.failed == ()
+    ssbkit.write_report(results, tmp_path / "r")
+    page = (tmp_path / "r" / "comparison.html").read_text()
+    assert "LiNbO3" in page and "BaTiO3" not in page and "at%" not in page
+    cycling_page = next(sec for _, sec in results.compare("cycling"))
+    labels = [row[0] for row in cycling_page.tables[0].rows]
+    assert labels[0] == "LCO (no coating)" and "BTO5-LCO (5 wt% LiNbO3)" in labels
