@@ -10,6 +10,7 @@ Examples
 >>> result.summary()["wfrac_BaCO3_pct"]                               # doctest: +SKIP
 """
 
+from xrd.candidates import IMPURITIES, candidates_for_materials
 from xrd.identify import (
     IdentifiedPhase,
     PhaseIdentification,
@@ -29,13 +30,16 @@ from xrd.processing import (
 )
 from xrd.profiles import caglioti_fwhm_deg, pseudo_voigt, render_sticks
 from xrd.readers import FORMATS, read_pattern
+from xrd.quantify import AbsorptionCheck, QuantitativeAnalysis, microabsorption_check, quantify_phases
 from xrd.references import (
     ReferencePattern,
     builtin_references,
     cache_dir,
+    check_candidate,
     cif_folder,
     database_candidates,
     load_structure,
+    monochromator_polarization,
     reference_pattern,
 )
 from xrd.refinement import (
@@ -49,15 +53,18 @@ from xrd.size import CrystalliteSize, crystallite_size
 from xrd.synthetic import scales_for_weight_fractions, simulate_pattern
 
 __all__ = [
+    "AbsorptionCheck",
     "CU_KALPHA1_ANGSTROM",
     "CU_KALPHA2_ANGSTROM",
     "FORMATS",
+    "IMPURITIES",
     "CrystalliteSize",
     "IdentifiedPhase",
     "Pattern",
     "PeakList",
     "PhaseIdentification",
     "PhaseResult",
+    "QuantitativeAnalysis",
     "ReferencePattern",
     "Refinement",
     "ScreenResult",
@@ -65,6 +72,8 @@ __all__ = [
     "builtin_references",
     "cache_dir",
     "caglioti_fwhm_deg",
+    "candidates_for_materials",
+    "check_candidate",
     "cif_folder",
     "crystallite_size",
     "d_spacing_angstrom",
@@ -75,7 +84,10 @@ __all__ = [
     "lattice_constraints",
     "load_structure",
     "make_pattern",
+    "microabsorption_check",
+    "monochromator_polarization",
     "pseudo_voigt",
+    "quantify_phases",
     "read_pattern",
     "rebin",
     "reference_pattern",

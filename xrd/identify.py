@@ -37,6 +37,10 @@
    the candidates) are modelled as free peaks in the final refinement, so that they pull
    neither the cells nor the scales of the accepted phases; their weight fractions are
    then relative to the accepted phases.
+6. **Verdict**: no accepted phase is reported as such ("no match among N references searched"),
+   never as the least bad candidate; the result is 'poor' when more than a quarter of the observed
+   peak area is left unexplained, 'warning' above 5 % or with a suspect cell or an unconverged
+   refinement (``status``, ``quality_reasons``).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from xrd.profiles import render_sticks
 from xrd.references import (
     ReferencePattern,
     builtin_references,
+    check_candidate,
     database_candidates,
     reference_pattern,
 )
@@ -96,10 +101,13 @@ class IdentifiedPhase:
     lattice, lattice_error : ndarray, shape (6,)
         Refined cell (angstrom, degrees) and standard errors.
     weight_fraction, weight_fraction_error : float
-        Hill-Howard weight fraction (0-1) and standard error.
+        Hill-Howard weight fraction (0-1) and its total standard error (statistical and systematic
+        parts in quadrature, see :class:`xrd.refinement.PhaseResult`).
     cell_strain : float
         Largest relative deviation of a refined cell length from the reference (fraction); above
         ``_SUSPECT_CELL_STRAIN`` :func:`identify_phases` warns.
+    weight_fraction_stat_error, weight_fraction_sys_error : float
+        The statistical and systematic parts of ``weight_fraction_error``.
     """
 
     name: str
@@ -116,6 +124,8 @@ class IdentifiedPhase:
     weight_fraction: float
     weight_fraction_error: float
     cell_strain: float = 0.0
+    weight_fraction_stat_error: float = float("nan")
+    weight_fraction_sys_error: float = float("nan")
 
     def summary(self) -> dict:
         a, b, c, al, be, ga = (float(v) for v in self.lattice)
@@ -126,6 +136,8 @@ class IdentifiedPhase:
                 "c_angstrom": c, "alpha_deg": al, "beta_deg": be, "gamma_deg": ga,
                 "weight_fraction_pct": 100 * self.weight_fraction,
                 "weight_fraction_error_pct": 100 * self.weight_fraction_error,
+                "weight_fraction_stat_error_pct": 100 * self.weight_fraction_stat_error,
+                "weight_fraction_sys_error_pct": 100 * self.weight_fraction_sys_error,
                 "cell_strain_pct": 100 * self.cell_strain}
 
 
@@ -178,6 +190,14 @@ class PhaseIdentification:
         Candidates whose structure could not be simulated (with the reason).
     pattern : Pattern
         The analysed pattern.
+    status : {'ok', 'warning', 'poor'}
+        Quality verdict: 'poor' when no phase matched (``no_match``) or most of the observed
+        peak intensity is left unexplained, 'warning' when part of it is, a cell is suspect, or
+        the refinement did not converge.
+    quality_reasons : tuple of str
+        One sentence per reason for a verdict other than 'ok'.
+    unexplained_intensity_fraction : float
+        Share of the observed peak area (0-1) on peaks no accepted phase explains.
     """
 
     phases: tuple
@@ -188,6 +208,14 @@ class PhaseIdentification:
     n_candidates: int
     failed_candidates: tuple
     pattern: Pattern
+    status: str = "ok"
+    quality_reasons: tuple = ()
+    unexplained_intensity_fraction: float = 0.0
+
+    @property
+    def no_match(self) -> bool:
+        """True when no candidate was accepted: the search reports no phase rather than a wrong one."""
+        return not self.phases
 
     @property
     def rwp(self) -> float:
@@ -200,9 +228,11 @@ class PhaseIdentification:
 
     def summary(self) -> dict:
         """Flat, JSON-safe key numbers (phases, weight fractions in wt%, Rwp in %)."""
-        out = {"n_phases": len(self.phases), "phases": ", ".join(self.formulas), "rwp_pct": 100 * self.rwp,
-               "n_candidates": self.n_candidates, "n_peaks": len(self.peaks),
-               "n_unexplained_peaks": int(self.unexplained_peaks_deg.size)}
+        out = {"status": self.status, "quality_reasons": "; ".join(self.quality_reasons),
+               "no_match": self.no_match, "n_phases": len(self.phases), "phases": ", ".join(self.formulas),
+               "rwp_pct": 100 * self.rwp, "n_candidates": self.n_candidates, "n_peaks": len(self.peaks),
+               "n_unexplained_peaks": int(self.unexplained_peaks_deg.size),
+               "unexplained_intensity_pct": 100 * self.unexplained_intensity_fraction}
         if self.refinement is not None:
             out.update({k: v for k, v in self.refinement.summary().items() if k not in out})
         return out
@@ -211,7 +241,7 @@ class PhaseIdentification:
         """Observed, calculated, difference and one tick row per accepted phase; returns the Axes."""
         if self.refinement is None:
             ax = self.pattern.plot(ax=ax)
-            ax.set_title("no phase identified", fontsize=9)
+            ax.set_title(f"no match among {self.n_candidates} references searched", fontsize=9)
             return ax
         return self.refinement.plot(ax=ax, title=f"{', '.join(self.formulas)} — Rwp = {100 * self.rwp:.2f} %")
 
@@ -236,7 +266,12 @@ def _resolve_candidates(candidates, elements):
                      if {el.symbol for el in Composition(info[n]["formula"]).elements} <= allowed]
             names += database_candidates(allowed)
         return names
-    return list(candidates)
+    if isinstance(candidates, (str, bytes)) or not hasattr(candidates, "__iter__"):
+        candidates = [candidates]
+    candidates = list(candidates)
+    for cand in candidates:
+        check_candidate(cand)
+    return candidates
 
 
 def _references(candidates, pattern, progress):
@@ -588,14 +623,52 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                 ph.name, ph.formula, ph.space_group, ph.card, s.figure_of_merit,
                 _explained_fraction(refinement, k, sigma), info.get(s.index, {}).get("gain", float("nan")),
                 peaks.two_theta_deg[hits], ph.peak_two_theta_deg[strong & ~present], ph.lattice, ph.lattice_error,
-                ph.weight_fraction, ph.weight_fraction_error, ph.cell_strain))
+                ph.weight_fraction, ph.weight_fraction_error, ph.cell_strain, ph.weight_fraction_stat_error,
+                ph.weight_fraction_sys_error))
             if ph.cell_strain > _SUSPECT_CELL_STRAIN:
                 warnings.warn(f"{pattern.source or 'pattern'}: the refined cell of {ph.formula} ({ph.name}) differs "
                               f"from its reference by {100 * ph.cell_strain:.1f} %; its reflections may be fitted to "
                               "another phase's peaks (an unreferenced phase?) - check its lattice and weight fraction",
                               UserWarning, stacklevel=3)
+    unexplained_share = float(peaks.area[~all_matched].sum() / peaks.area.sum()) \
+        if len(peaks) and peaks.area.sum() > 0 else 0.0
+    status, reasons = _verdict(phases, refinement, n_candidates, len(peaks), int((~all_matched).sum()),
+                               unexplained_share, failed)
     return PhaseIdentification(tuple(phases), refinement, peaks, peaks.two_theta_deg[~all_matched],
-                               tuple(ranked[:20]), n_candidates, tuple(failed), pattern)
+                               tuple(ranked[:20]), n_candidates, tuple(failed), pattern, status, tuple(reasons),
+                               unexplained_share)
+
+
+# Share of the observed peak area left unexplained above which the identification is flagged: a few per cent
+# is the area of unresolved K-alpha2 shoulders and noise peaks of a correct identification; a quarter means a
+# phase of a few tens of wt% is missing from the references searched.
+_UNEXPLAINED_WARNING = 0.05
+_UNEXPLAINED_POOR = 0.25
+
+
+def _verdict(phases, refinement, n_candidates, n_peaks, n_unexplained, unexplained_share, failed):
+    """Quality verdict ('ok' / 'warning' / 'poor') and its reasons, as sentences."""
+    reasons, status = [], "ok"
+    if not phases:
+        text = f"no match among {n_candidates} references searched"
+        text += f"; {n_unexplained} peaks unexplained" if n_peaks else "; no diffraction peak was found"
+        return "poor", [text]
+    if n_unexplained >= 2 and unexplained_share > _UNEXPLAINED_WARNING:
+        status = "poor" if unexplained_share > _UNEXPLAINED_POOR else "warning"
+        reasons.append(f"{n_unexplained} of {n_peaks} peaks ({100 * unexplained_share:.0f} % of the peak intensity) "
+                       f"are explained by no identified phase among {n_candidates} references searched: a phase is "
+                       "missing from the references, and the weight fractions are relative to the identified phases")
+    for phase in phases:
+        if phase.cell_strain > _SUSPECT_CELL_STRAIN:
+            status = "poor" if status == "poor" else "warning"
+            reasons.append(f"the refined cell of {phase.formula} differs from its reference by "
+                           f"{100 * phase.cell_strain:.1f} %: its reflections may be fitted to another phase's peaks")
+    if refinement is not None and not refinement.success:
+        status = "poor" if status == "poor" else "warning"
+        reasons.append(f"the final refinement did not converge ({refinement.message})")
+    if failed:
+        reasons.append(f"{len(failed)} candidate structures could not be simulated and were not searched")
+    return status, reasons
 
 
 def _model_unindexed_peaks(pattern, refs, accepted, refinement, background, peaks, tol, orient):

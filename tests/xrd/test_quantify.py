@@ -1,0 +1,93 @@
+"""Quantitative phase analysis against the IUCr CPD round robin (weighed truth) and known answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from xrd import (
+    microabsorption_check,
+    monochromator_polarization,
+    quantify_phases,
+    read_pattern,
+    reference_pattern,
+)
+
+RR = "xrd/iucr_cpd_qarr/"
+# AMCSD entries of the round-robin phases (iucr_cpd_qarr/INDEX.md): corundum, zincite, fluorite, brucite
+CORUNDUM, ZINCITE, FLUORITE, BRUCITE = "amcsd:9325", "amcsd:5203", "amcsd:8645", "amcsd:3999"
+# graphite 002 (d = 3.354 A) with Cu K-alpha1: 2 asin(1.5406 / 6.708) = 26.55 deg (diffracted-beam monochromator)
+GRAPHITE_2THETA_DEG = 26.55
+
+# weighed wt% (Madsen et al., J. Appl. Cryst. 34 (2001) 409, Table 1; INDEX.md): corundum, zincite, fluorite
+SAMPLE1 = {"1a": (1.15, 4.04, 94.81), "1c": (5.04, 93.59, 1.36), "1e": (55.12, 15.25, 29.62),
+           "1g": (31.37, 34.21, 34.42)}
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLE1))
+def test_round_robin_sample1(shared_data, sample):
+    pattern = read_pattern(shared_data / RR / f"cpd-{sample}.prn")
+    qpa = quantify_phases(pattern, [CORUNDUM, ZINCITE, FLUORITE], monochromator_two_theta_deg=GRAPHITE_2THETA_DEG)
+    assert [p.formula for p in qpa.phases] == ["Al2O3", "ZnO", "CaF2"]
+    for phase, weighed in zip(qpa.phases, SAMPLE1[sample]):
+        found = 100 * phase.weight_fraction
+        # measured here: largest deviation 1.54 wt% (zincite and fluorite of 1g); the participants of the
+        # round robin scattered by several wt% (Madsen 2001, Fig. 2)
+        assert found == pytest.approx(weighed, abs=1.6), phase.formula
+        # the stated error (statistical + systematic) is a real error: the truth within 2.5 of them
+        assert abs(found - weighed) <= 2.5 * 100 * phase.weight_fraction_error + 0.2, phase.formula
+    assert not qpa.absorption.flagged  # fine powders: Brindley contrast below 0.1 (assumed 5 um particles)
+    json.dumps(qpa.summary())
+
+
+def test_round_robin_sample2_with_texture(shared_data):
+    # sample 2 adds platy brucite Mg(OH)2 (weighed 21.27 / 19.94 / 22.53 / 36.26 wt%; Scarlett 2002)
+    pattern = read_pattern(shared_data / RR / "cpd-2.prn")
+    qpa = quantify_phases(pattern, [CORUNDUM, ZINCITE, FLUORITE, BRUCITE], monochromator_two_theta_deg=GRAPHITE_2THETA_DEG,
+                          preferred_orientation=[None, None, None, (0, 0, 1)])
+    for phase, weighed in zip(qpa.phases, (21.27, 19.94, 22.53, 36.26)):
+        assert 100 * phase.weight_fraction == pytest.approx(weighed, abs=3.0), phase.formula
+    brucite = qpa.phases[3]
+    assert brucite.orientation_hkl == (0, 0, 1) and brucite.march_dollase_r < 1  # platelets on the holder
+
+
+def test_intensity_corrections_matter_for_zincite(shared_data):
+    # without anomalous dispersion (Zn f' = -1.6 e at Cu K-alpha) zincite of 1g comes out ~6 wt% low
+    pattern = read_pattern(shared_data / RR / "cpd-1g.prn")
+    plain = quantify_phases(pattern, [CORUNDUM, ZINCITE, FLUORITE], intensity_corrections=False)
+    corrected = quantify_phases(pattern, [CORUNDUM, ZINCITE, FLUORITE], monochromator_two_theta_deg=GRAPHITE_2THETA_DEG)
+    assert 100 * plain.phases[1].weight_fraction < 34.21 - 4
+    assert abs(100 * corrected.phases[1].weight_fraction - 34.21) < 1.6
+
+
+def test_sample4_flagged_for_microabsorption():
+    # round-robin sample 4: corundum 50.46, magnetite 19.64, zircon 29.90 wt% (Scarlett 2002), with
+    # microabsorption beyond Brindley's model; magnetite's mu (~1150 cm^-1 at Cu K-alpha) is nine times corundum's
+    refs = [reference_pattern(f"amcsd:{i}", two_theta_range=(10, 80)) for i in (9325, 945, 237)]
+    check = microabsorption_check(refs, [0.5046, 0.1964, 0.2990])
+    assert check.flagged and check.size_assumed
+    assert check.linear_absorption_per_cm[1] / check.linear_absorption_per_cm[0] > 8
+    assert "microabsorption" in check.message() and "Fe3O4" in check.message()
+    # sample 1g (corundum, zincite, fluorite) is not flagged, nor sample 4 ground to 1 um
+    fine = [reference_pattern(f"amcsd:{i}", two_theta_range=(10, 80)) for i in (9325, 5203, 8645)]
+    assert not microabsorption_check(fine, [0.3137, 0.3421, 0.3442]).flagged
+    assert not microabsorption_check(refs, [0.5046, 0.1964, 0.2990], particle_size_um=1.0).flagged
+    with pytest.raises(ValueError, match="particle_size_um"):
+        microabsorption_check(refs, [0.5, 0.2, 0.3], particle_size_um=0)
+
+
+def test_monochromator_polarization_known_values():
+    # analytic: 1 without monochromator; at 2-theta = 90 deg the unpolarised factor is 1/2 and the
+    # monochromated one 1 / (1 + cos^2 2theta_M)
+    x = np.array([20.0, 90.0, 140.0])
+    assert monochromator_polarization(x, 0.0) == pytest.approx(np.ones(3))
+    cm = np.cos(np.radians(26.55)) ** 2
+    assert monochromator_polarization(90.0, 26.55) == pytest.approx(2 / (1 + cm))
+
+
+def test_quantify_refuses_unknown_candidate(shared_data):
+    pattern = read_pattern(shared_data / RR / "cpd-1a.prn")
+    with pytest.raises(ValueError, match="corundum"):
+        quantify_phases(pattern, ["corundum"])
