@@ -115,3 +115,13 @@ def test_bad_arguments():
     spectrum = eds.EDSData(np.ones(100), np.arange(100) * 0.1)
     with pytest.raises(ValueError, match="map"):
         eds.interface_contact(spectrum)
+
+
+def test_lazy_map_gives_a_lazy_dataset_and_the_same_kind_of_answer():
+    truth = eds.simulate_interface_map((96, 96), angle_deg=40.0, pore_fraction=0.25, n_pores=2, seed=5, lazy=True)
+    assert truth.data.is_lazy
+    first = np.asarray(truth.data.counts[:8].compute())
+    assert np.array_equal(first, np.asarray(truth.data.counts[:8].compute()))  # seeded per block: reproducible
+    r = eds.interface_contact(truth.data)
+    assert r.contact_fraction == pytest.approx(truth.contact_fraction_at(r.trace_xy_px), abs=0.05)
+    assert r.interdiffusion_width_nm == pytest.approx(truth.width_nm, rel=0.15)

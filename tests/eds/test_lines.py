@@ -119,3 +119,13 @@ def test_no_overlap_warning_for_co_ka_and_s_ka_in_lco_lpscl():
         warnings.simplefilter("error", EDSOverlapWarning)
         r = eds.line_intensity(d, ["Co_Ka", "S_Ka"])
     assert r.overlaps == ()
+
+
+def test_matches_exspy_on_the_lazy_jeol_map(shared_data):
+    # exspy 0.3.2 / hyperspy 2.5.0 (separate environment, benchmarks/bench_eds.py): hs.load(pts, lazy=True),
+    # EDS_TEM, energy_resolution_MnKa = 130, get_lines_intensity with estimate_background_windows: map totals
+    exspy_totals = {"C_Ka": 48562.0, "O_Ka": 2893.0, "S_Ka": 38389.0, "Fe_Ka": 42637.0, "Cu_Ka": 23377.0}
+    d = eds.read_eds(shared_data / "eds" / "rsciio_jeol_Sample" / "00_View000" / "View000_0000006.pts", lazy=True)
+    r = eds.line_intensity(d, list(exspy_totals), warn=False, resolution_ev=130.0)
+    for line, total in exspy_totals.items():
+        assert r.map(line).sum() == pytest.approx(total, rel=0.01), line
