@@ -220,6 +220,18 @@ def _energy_axis_kev(axis: dict, n: int, path: Path) -> np.ndarray:
     return (float(axis.get("offset", 0.0)) + float(axis.get("scale", 1.0)) * np.arange(n)) * factor
 
 
+def _pick(candidates: list[dict], signals: list[dict], index, what: str, path: Path) -> dict:
+    """``candidates[index]``; a FormatError listing what the file holds when there is none."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise ValueError(f"index={index!r}; expected an int")
+    if not candidates:
+        found = ", ".join(f"{_title(s) or 'untitled'} {tuple(np.shape(s['data']))}" for s in signals) or "nothing"
+        raise FormatError(f"holds no {what} (found: {found})", path=path)
+    if not -len(candidates) <= index < len(candidates):
+        raise ValueError(f"index={index}; {path} holds {len(candidates)} {what}")
+    return candidates[index]
+
+
 def read_eds(path, *, index: int = 0, lazy: bool | None = None, max_eager_mib: float = 256.0) -> EDSData:
     """Read an EDS spectrum, line scan or spectrum image (map) with its electron images.
 
@@ -253,16 +265,9 @@ def read_eds(path, *, index: int = 0, lazy: bool | None = None, max_eager_mib: f
         Missing, foreign, broken or unsupported file, or one without EDS data.
     """
     path = Path(path)
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-        raise ValueError(f"index={index!r}; expected an int")
     signals = _read_signals(path, lazy=lazy is not False)
     eds = [s for s in signals if _is_eds(s)]
-    if not eds:
-        found = ", ".join(f"{_title(s) or 'untitled'} {tuple(np.shape(s['data']))}" for s in signals) or "nothing"
-        raise FormatError(f"holds no EDS data (found: {found})", path=path)
-    if not -len(eds) <= index < len(eds):
-        raise ValueError(f"index={index}; {path} holds {len(eds)} EDS datasets")
-    signal = eds[index]
+    signal = _pick(eds, signals, index, "EDS datasets", path)
     counts = signal["data"]
     axes = list(signal["axes"])
     if not _is_energy_axis(axes[-1]):
@@ -313,10 +318,4 @@ def read_image(path, *, index: int = 0) -> ElectronImage:
     """
     path = Path(path)
     signals = _read_signals(path, lazy=False)
-    images = [s for s in signals if _is_image(s)]
-    if not images:
-        found = ", ".join(f"{_title(s) or 'untitled'} {tuple(np.shape(s['data']))}" for s in signals) or "nothing"
-        raise FormatError(f"holds no 2-D electron image (found: {found})", path=path)
-    if not -len(images) <= index < len(images):
-        raise ValueError(f"index={index}; {path} holds {len(images)} images")
-    return _image(images[index], path)
+    return _image(_pick([s for s in signals if _is_image(s)], signals, index, "2-D electron images", path), path)

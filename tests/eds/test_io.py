@@ -173,3 +173,16 @@ def test_from_arrays_and_bad_axes():
         eds.EDSData(np.zeros(10), np.zeros(10))
     with pytest.raises(FormatError, match="do not end with"):
         eds.EDSData(np.zeros((3, 9)), np.linspace(0, 1, 10))
+
+
+def test_file_without_eds_or_images_says_what_it_holds(shared_data, tmp_path):
+    import tifffile
+
+    path = tmp_path / "plain.tif"
+    tifffile.imwrite(path, np.zeros((4, 5), np.uint8))
+    with pytest.raises(FormatError, match=r"holds no EDS datasets \(found: .*\(4, 5\)"):
+        eds.read_eds(path)
+    with pytest.raises(ValueError, match="index=3"):
+        eds.read_image(path, index=3)
+    with pytest.raises(FormatError, match="holds no 2-D electron images"):
+        eds.read_image(shared_data / "eds" / "rsciio_bruker_bruker_nano.spx")
