@@ -254,6 +254,8 @@ def _check_measurements(measurements: list[Measurement], samples: dict[str, Samp
             continue
         try:
             spec.probe(m.paths, values)
+        except MetadataError as exc:  # a parameter the file does not make up for: the message names the key
+            problems.append(f"{where}: {exc}")
         except Exception as exc:  # every reader failure is a problem of this measurement, not a crash
             problems.append(f"{where}: key 'file': cannot be analysed: {type(exc).__name__}: {exc}")
 

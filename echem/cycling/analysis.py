@@ -146,6 +146,18 @@ class CyclingAnalysis:
         return "\n".join(lines)
 
 
+def _efficiency_check(table: pd.DataFrame) -> list[str]:
+    """Coulombic efficiencies above 105 % mean the half-cycles are paired the wrong way round."""
+    complete = table.loc[table["complete"]]
+    high = complete.loc[complete["coulombic_efficiency"] > 1.05, "cycle"].astype(int).tolist()
+    if not high:
+        return []
+    shown = ", ".join(map(str, high[:5])) + (" …" if len(high) > 5 else "")
+    return [f"coulombic efficiency above 105 % in cycle(s) {shown}: the half-cycles are probably paired the "
+            "wrong way round (set first_half_cycle to the half the cell opens with) or the file's cycle "
+            "numbering is off"]
+
+
 def _capacity_check(table: pd.DataFrame, theoretical: float | None, mass: float | None) -> list[str]:
     if theoretical is None or not mass:
         return []
@@ -180,7 +192,8 @@ def analyze_cycling(data, *, active_mass_mg: float | None = None, reference_cycl
     theoretical_capacity_mah_g : float, optional
         The active material's theoretical capacity, mAh/g
         (:func:`theoretical_capacity_mah_g`); a measured specific capacity above
-        1.05 × it gives ``status="warning"``.
+        1.05 × it gives ``status="warning"``, as does a coulombic efficiency
+        above 105 % (half-cycles paired the wrong way round).
 
     Returns
     -------
@@ -217,7 +230,7 @@ def analyze_cycling(data, *, active_mass_mg: float | None = None, reference_cycl
     except ValueError as exc:
         differential = None
         reasons.append(f"no dQ/dV for cycle {dqdv_cycle}: {exc}")
-    problems = _capacity_check(table, theoretical_capacity_mah_g, active_mass_mg)
+    problems = _capacity_check(table, theoretical_capacity_mah_g, active_mass_mg) + _efficiency_check(table)
     status = "warning" if problems or fade is None else "ok"
     return CyclingAnalysis(data, table, fade, first, normalized, differential, active_mass_mg,
                            theoretical_capacity_mah_g, status, tuple(problems + reasons))

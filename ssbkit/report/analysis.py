@@ -63,12 +63,13 @@ def _finish(section: Section, spec, inp: SectionInput, caught) -> Section:
     """Add the parameters used with their origins, the warnings, and the status."""
     used, origins = {}, {}
     for param in spec.parameters:
-        value = section.parameters.get(param.name, inp.parameters.get(param.name))
+        value = section.parameters.get(param.name)
+        value = inp.parameters.get(param.name) if value is None else value
         if value is None:
             continue
         used[param.name] = value
         origins[param.name] = section.origins.get(param.name, inp.origins.get(param.name, "default"))
-    extra = {k: v for k, v in section.parameters.items() if k not in used}
+    extra = {k: v for k, v in section.parameters.items() if k not in used and v is not None}
     messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     warned = section.warnings + messages
     status = section.status if section.status != "ok" or not warned else "warning"

@@ -3,8 +3,10 @@
 The rule of the GUM (JCGM 100:2008, §7.2.6, doi:10.59161/JCGM100-2008E): the
 standard uncertainty with two significant digits and the value rounded to the
 same decimal place; a value without an uncertainty to four significant
-digits. An uncertainty of zero or one that cannot be estimated is not printed
-(never "± 0"); very large or small values share one power of ten.
+digits (five without one). An uncertainty of zero or one that cannot be
+estimated is not printed (never "± 0"); very large or small values share one
+power of ten; an uncertainty below a millionth of the value (a noise-free
+synthetic input) does not stretch the value past seven digits.
 
 Examples
 --------
@@ -13,9 +15,11 @@ Examples
 >>> format_measurement(92.61, 0.0801)
 '92.610 ± 0.080'
 >>> format_measurement(2149.4567, None)
-'2149'
+'2149.5'
 >>> format_measurement(2149.4567, 0.0)
-'2149'
+'2149.5'
+>>> format_measurement(299.9999998, 1.9e-6)
+'300 ± 1.9e-06'
 >>> format_measurement(228.3, 34.1)
 '228 ± 34'
 """
@@ -27,7 +31,7 @@ import math
 __all__ = ["format_measurement", "format_number"]
 
 
-def format_number(value, digits: int = 4) -> str:
+def format_number(value, digits: int = 5) -> str:
     """``value`` to ``digits`` significant digits (``"n/a"`` for NaN, text unchanged)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
@@ -58,6 +62,8 @@ def format_measurement(value, error=None) -> str:
         return format_number(value)
     place = math.floor(math.log10(error)) - 1  # decimal place of the error's second significant digit
     magnitude = math.floor(math.log10(abs(value))) if value else place + 1
+    if magnitude - place > 7:
+        return f"{format_number(value, 7)} ± {error:.1e}"
     if magnitude >= 5 or magnitude <= -3:
         scale = magnitude if value else place + 1
         value, error, place = value / 10**scale, error / 10**scale, place - scale

@@ -67,7 +67,8 @@ def test_build_recovers_demo_truth(demo, tmp_path):
 
 
 def test_missing_calibration_fails_the_section(demo, tmp_path):
-    from ssbkit.errors import CalibrationError
+    """A low-loss file without E0 and β is refused naming the manifest keys (also at validate time)."""
+    from ssbkit.errors import MetadataError
 
     directory, measurements = demo
     energy = np.arange(-5.0, 100.0, 0.1)
@@ -82,5 +83,5 @@ def test_missing_calibration_fails_the_section(demo, tmp_path):
         "original_metadata": {},
     })
     m = {"sample": "LCO", "label": "uncalibrated", "parameters": {}, "file": [path.name]}
-    with pytest.raises(CalibrationError, match="beam_energy_kev"):
+    with pytest.raises(MetadataError, match="'beam_energy_kev' \\[keV\\] and 'collection_semiangle_mrad' \\[mrad\\]"):
         _build(tmp_path, m, tmp_path)

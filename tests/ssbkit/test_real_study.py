@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 import warnings
 
+import numpy as np
 import pytest
 
 import echem
@@ -168,3 +169,28 @@ def test_comparison_of_another_coating_material_takes_its_labels_from_the_sample
     cycling_page = next(sec for _, sec in results.compare("cycling"))
     labels = [row[0] for row in cycling_page.tables[0].rows]
     assert labels[0] == "LCO (no coating)" and "BTO5-LCO (5 wt% LiNbO3)" in labels
+
+
+def test_half_cycles_paired_the_wrong_way_are_flagged(shared_data):
+    """navani's Neware test file gives 1006 % coulombic efficiency when paired charge-first: flagged."""
+    data = echem.read_cycling(shared_data / "echem/cycling/navani__test.nda")
+    result = echem.analyze_cycling(data)
+    assert result.status == "warning"
+    assert any("coulombic efficiency above 105 %" in reason for reason in result.quality_reasons)
+
+
+def test_series_compares_the_same_cycle_count_and_pools_replicates(shared_data):
+    """Two cells of 14 and fewer cycles are compared after the smaller count; a replicate pair gets a std."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        long = echem.analyze_cycling(echem.read_cycling(shared_data / "echem/cycling/yadg__gcpl.mpr"))
+        short = echem.analyze_cycling(echem.read_cycling(shared_data / "echem/cycling/cellpy__maccor_001.txt"))
+    k = min(a.fade.last_cycle - a.fade.reference_cycle for a in (long, short))
+    assert long.fade.last_cycle - long.fade.reference_cycle == 14 and k < 14
+    series = echem.cycling_series([long, short, long], ["A", "B", "A"])
+    assert series.cycles_compared == k
+    assert series.groups == ("A", "B") and list(series.n_replicates) == [2, 1]
+    at_k = 100 * long.fade.retention_curve[list(long.fade.cycles).index(long.fade.reference_cycle + k)]
+    assert series.retention_pct[0] == pytest.approx(at_k)
+    assert series.retention_pct_std[0] == pytest.approx(0.0)  # identical replicates
+    assert np.isnan(series.retention_pct_std[1])  # one cell: no spread, not a zero

@@ -235,6 +235,9 @@ def generate(directory, *, seed: int) -> list[dict]:
                     # Li K narrowed to end below the Co M2,3 onset (the window remedy of the overlap)
                     "windows": {"Li K": [[44.0, 53.0], [54.0, 58.5]]},
                     "interface_nm": 0.0,
+                    # the demo's low loss is a free-electron (Drude) loss function: its Kramers-Kronig
+                    # thickness is the metal case
+                    "metal": True,
                 },
             }
         )

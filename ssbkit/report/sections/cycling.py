@@ -108,8 +108,9 @@ def _quantities(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity,
         Quantity(f"discharge capacity, cycle {first}{complete}", numbers[f"first_discharge_capacity_{key}"], unit),
         Quantity(f"coulombic efficiency, cycle {first}", numbers["first_coulombic_efficiency_pct"], "%"),
     )
-    if fade is None:
-        return opening + (Quantity("retention", "not determined (no complete cycle)", ""),)
+    if fade is None or fade.last_cycle == fade.reference_cycle:
+        why = "no complete cycle" if fade is None else f"cycle {fade.reference_cycle} is the only complete cycle"
+        return opening + (Quantity("retention", f"not determined ({why})", ""),)
     return opening + (
         Quantity(f"retention after {fade.last_cycle - fade.reference_cycle} cycles "
                  f"(cycle {fade.last_cycle} vs {fade.reference_cycle})", 100.0 * fade.retention, "%"),

@@ -11,6 +11,7 @@ with a CalibrationError. ``ssbkit params eels`` prints the declaration.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 
 import eels
+from ssbkit.errors import MetadataError
 from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
     Figure,
@@ -56,7 +58,14 @@ PARAMETERS = (
           sample_doc="elements of cathode, coating and electrolyte"),
     Param("windows", "table", "{edge = [[bg_low, bg_high], [signal_low, signal_high]]} per edge", "eV"),
     Param("interface_nm", "number", "position of the interface on the scan axis", "nm", default=0.0),
+    Param("refractive_index", "number", "specimen refractive index, for the Kramers-Kronig thickness of an "
+          "insulator", minimum=1, exclusive_minimum=True),
+    Param("metal", "boolean", "the specimen is a metal (Kramers-Kronig thickness without a refractive index)",
+          default=False),
 )
+
+#: Edges whose onsets lie too close for windows; fitted together (:func:`eels.separate_overlapping_edges`).
+OVERLAPPING_PAIRS = (("Co L2,3", "Ba M4,5"),)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class EELSSectionResult:
     thickness: eels.Thickness | None
     profiles: eels.EdgeProfiles | None
     interface_nm: float
+    kramers_kronig: eels.KramersKronigThickness | None = None
+    separated: eels.SeparatedEdges | None = None
 
 
 def _windows(raw) -> dict:
@@ -82,6 +93,8 @@ def _windows(raw) -> dict:
 
 def _check(p, files) -> list[str]:
     problems = []
+    if p["metal"] and p["refractive_index"] is not None:
+        problems.append("parameters 'metal' and 'refractive_index': give one of them, not both")
     if p["mfp_method"] == "iakoubovskii" and p["density_g_cm3"] is None:
         problems.append("parameter 'density_g_cm3' [g/cm³] is required by mfp_method = 'iakoubovskii'")
     try:
@@ -96,9 +109,20 @@ def _check(p, files) -> list[str]:
     return problems
 
 
+def _calibrated(data, p) -> None:
+    """A low-loss file needs E0 and β from the manifest or its metadata; say which key is missing."""
+    if not _has_zero_loss(data):
+        return
+    missing = [f"{key!r} [{unit}]" for key, unit in (("beam_energy_kev", "keV"), ("collection_semiangle_mrad", "mrad"))
+               if p[key] is None and getattr(data, key) is None]
+    if missing:
+        raise MetadataError(f"parameter(s) {' and '.join(missing)} required: {data.source} is a low-loss spectrum "
+                            "whose metadata does not give them; add them to [measurements.parameters]")
+
+
 def _probe(files, p) -> None:
     for path in files:
-        eels.read_eels(path)
+        _calibrated(eels.read_eels(path), p)
 
 
 def _has_zero_loss(data: eels.EELSData) -> bool:
@@ -120,13 +144,32 @@ def _thickness(data, params):
     )
 
 
+def _kramers_kronig(data, params, thickness):
+    """The λ-free thickness beside the log-ratio one, when the manifest says how (metal or n)."""
+    if not params["metal"] and params["refractive_index"] is None:
+        return None
+    return eels.kramers_kronig_thickness(
+        data, beam_energy_kev=thickness.beam_energy_kev, collection_semiangle_mrad=thickness.collection_semiangle_mrad,
+        refractive_index=params["refractive_index"], metal=params["metal"], threshold_ev=params["zlp_threshold_ev"],
+        zlp_method=params["zlp_method"])
+
+
 def _profiles(data, params, elements):
+    """Window profiles; an overlapping pair present in the specimen is fitted together instead."""
     edges = [eels.get_edge(name).name for name in params["edges"]]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", eels.EdgeOverlapWarning)
         profiles = eels.edge_profiles(data, edges, windows=_windows(params["windows"]), elements=elements)
     notes = tuple(str(w.message) for w in caught if issubclass(w.category, eels.EdgeOverlapWarning))
-    return profiles, notes
+    separated = None
+    for pair in OVERLAPPING_PAIRS:
+        symbols = {eels.get_edge(name).element for name in pair}
+        if set(pair) <= set(edges) and symbols <= set(elements):
+            separated = eels.separate_overlapping_edges(data, pair)
+            fitted = {p.edge.name: p for p in separated.profiles.profiles}
+            profiles = dataclasses.replace(profiles, profiles=tuple(fitted.get(p.edge.name, p)
+                                                                    for p in profiles.profiles))
+    return profiles, notes, separated
 
 
 def _save(fig, inp: SectionInput, name: str) -> str:
@@ -141,11 +184,13 @@ def build(inp: SectionInput) -> Section:
     composition = params["composition"]
     elements = tuple(params["elements"] or ())
     interface = params["interface_nm"]
-    thickness_result = profiles = None
+    thickness_result = profiles = kk = separated = None
     notes: tuple[str, ...] = ()
+    reasons: list[str] = []
     quantities, figures, tables, summary = [], [], [], {}
     for path in inp.files:
         data = eels.read_eels(path)
+        _calibrated(data, params)
         if _has_zero_loss(data):
             thickness_result = _thickness(data, params)
             s = thickness_result.summary()
@@ -157,11 +202,32 @@ def build(inp: SectionInput) -> Section:
                 Quantity("zero-loss cut", s["zlp_threshold_ev"], "eV"),
                 Quantity("energy resolution (ZLP FWHM)", s["zlp_fwhm_ev"], "eV"),
             ]
+            reasons += list(thickness_result.quality_reasons)
+            kk = _kramers_kronig(data, params, thickness_result)
+            if kk is not None:
+                ks, ratio = kk.summary(), kk.compare(thickness_result)
+                summary.update(ks | ratio)
+                reasons += list(kk.quality_reasons)
+                how = "metal" if kk.metal else f"n = {kk.refractive_index:g}"
+                quantities += [
+                    Quantity(f"thickness t, Kramers-Kronig sum rule ({how}, no λ needed)", ks["kk_thickness_nm"], "nm",
+                             ks["kk_thickness_err_nm"]),
+                    Quantity("t(Kramers-Kronig) / t(log-ratio): a check of λ and β", ratio["kk_over_log_ratio"], "",
+                             ratio["kk_over_log_ratio_err"]),
+                ]
             fig, ax = plt.subplots(figsize=(6.4, 4.2))
             thickness_result.plot(ax)
             figures.append(Figure(_save(fig, inp, "eels_lowloss.png"), "Low-loss spectrum with the zero-loss cut; the shaded area is I0."))
         else:
-            profiles, notes = _profiles(data, params, elements)
+            profiles, notes, separated = _profiles(data, params, elements)
+            if separated is not None:
+                reasons += list(separated.quality_reasons)
+                summary.update({k: v for k, v in separated.summary().items() if k.startswith("overlap_")})
+                tables.append(Table("Overlapping edges fitted together (MLLS, Leapman & Swyt 1988): references",
+                                    ("edge", "reference taken from", "positions [nm]"),
+                                    tuple((name, separated.reference_source,
+                                           ", ".join(f"{x:.3g}" for x in separated.reference_positions_nm[name]))
+                                          for name in separated.reference_positions_nm)))
             for profile in profiles.profiles:
                 key = profile.edge.name
                 quantities += [
@@ -200,7 +266,9 @@ def build(inp: SectionInput) -> Section:
         parameters=used,
         origins=origins,
         summary=summary,
-        result=EELSSectionResult(thickness_result, profiles, interface),
+        result=EELSSectionResult(thickness_result, profiles, interface, kk, separated),
+        status="warning" if reasons else "ok",
+        reasons=tuple(dict.fromkeys(reasons)),
     )
 
 
