@@ -2,7 +2,7 @@
 
 from .contact import InterfaceContact, interface_contact, kanaya_okayama_range_nm
 from .data import EDSData, ElectronImage, add_scale_bar
-from .io import READERS, read_eds, read_image
+from .io import READERS, read_eds, read_image, write_eds, write_image
 from .lines import (
     EDSOverlapWarning,
     LineIntensities,
@@ -36,4 +36,6 @@ __all__ = [
     "read_eds",
     "read_image",
     "simulate_interface_map",
+    "write_eds",
+    "write_image",
 ]

@@ -20,7 +20,7 @@ from ssbkit.errors import FormatError
 
 from eds.data import EDSData, ElectronImage, length_nm
 
-__all__ = ["READERS", "read_eds", "read_image"]
+__all__ = ["READERS", "read_eds", "read_image", "write_eds", "write_image"]
 
 #: rosettasciio plug-ins read here (their ``IO_PLUGINS`` names), in the order an extension is claimed.
 _PLUGINS = ("Bruker", "JEOL", "Phenom", "EMD", "EDAX", "HSPY", "ZSPY", "MSA", "Ripple", "DigitalMicrograph",
@@ -61,7 +61,7 @@ def _module_for(path: Path):
 
 
 def _read_signals(path: Path, *, lazy: bool, **options) -> list[dict]:
-    if not path.is_file():
+    if not (path.is_file() or (path.is_dir() and path.suffix.lower() == ".zspy")):  # a .zspy is a folder
         raise FormatError("no such file", path=path)
     module = _module_for(path)
     try:
@@ -103,9 +103,11 @@ def _positive(value, factor: float = 1.0) -> float | None:
 def _microscope(signal: dict) -> str | None:
     acquisition = _get(signal, "metadata", "Acquisition_instrument") or {}
     kind = str(_get(signal, "metadata", "Signal", "signal_type") or "")
-    if kind == "EDS_TEM" or "TEM" in acquisition:
+    if kind in ("EDS_TEM", "EDS_SEM"):  # the signal type decides (Ripple files file SEM data under TEM)
+        return kind[4:]
+    if "TEM" in acquisition:
         return "TEM"
-    if kind == "EDS_SEM" or "SEM" in acquisition:
+    if "SEM" in acquisition:
         return "SEM"
     return None
 
@@ -222,17 +224,17 @@ def _energy_axis_kev(axis: dict, n: int, path: Path) -> np.ndarray:
 
 def _pick(candidates: list[dict], signals: list[dict], index, what: str, path: Path) -> dict:
     """``candidates[index]``; a FormatError listing what the file holds when there is none."""
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-        raise ValueError(f"index={index!r}; expected an int")
     if not candidates:
         found = ", ".join(f"{_title(s) or 'untitled'} {tuple(np.shape(s['data']))}" for s in signals) or "nothing"
         raise FormatError(f"holds no {what} (found: {found})", path=path)
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise ValueError(f"index={index!r}; expected an int")
     if not -len(candidates) <= index < len(candidates):
         raise ValueError(f"index={index}; {path} holds {len(candidates)} {what}")
     return candidates[index]
 
 
-def read_eds(path, *, index: int = 0, lazy: bool | None = None, max_eager_mib: float = 256.0) -> EDSData:
+def read_eds(path, *, index: int | None = None, lazy: bool | None = None, max_eager_mib: float = 256.0) -> EDSData:
     """Read an EDS spectrum, line scan or spectrum image (map) with its electron images.
 
     Through rosettasciio: Bruker .bcf (map + images) and .spx, JEOL .pts
@@ -245,9 +247,11 @@ def read_eds(path, *, index: int = 0, lazy: bool | None = None, max_eager_mib: f
     ----------
     path : str or Path
         The file.
-    index : int
-        Which EDS dataset when the file holds several (Phenom .elid holds
-        spot, region, line and map datasets; Velox one spectrum image plus spectra).
+    index : int, optional
+        Which EDS dataset, in file order, when the file holds several (Phenom
+        .elid holds spot, region, line and map datasets; Velox one spectrum
+        image plus spectra). Default: the first of those with the most scan
+        dimensions (the map). ``metadata["eds_datasets"]`` lists them all.
     lazy : bool or None
         True keeps the counts as a dask array, False loads them; None (default)
         loads them when they take at most ``max_eager_mib`` MiB and stays lazy
@@ -267,6 +271,8 @@ def read_eds(path, *, index: int = 0, lazy: bool | None = None, max_eager_mib: f
     path = Path(path)
     signals = _read_signals(path, lazy=lazy is not False)
     eds = [s for s in signals if _is_eds(s)]
+    if index is None and eds:
+        index = int(np.argmax([np.ndim(s["data"]) for s in eds]))  # first of the highest-dimensional
     signal = _pick(eds, signals, index, "EDS datasets", path)
     counts = signal["data"]
     axes = list(signal["axes"])
@@ -283,7 +289,8 @@ def read_eds(path, *, index: int = 0, lazy: bool | None = None, max_eager_mib: f
     resolution = _positive(_instrument_value(signal, "Detector", "EDS", "energy_resolution_MnKa"))
     metadata = {"metadata": signal.get("metadata", {}), "original_metadata": signal.get("original_metadata", {}),
                 "axes": [{k: a.get(k) for k in ("name", "scale", "offset", "units", "size")} for a in axes],
-                "n_eds_datasets": len(eds), "titles": [_title(s) for s in signals]}
+                "n_eds_datasets": len(eds), "titles": [_title(s) for s in signals],
+                "eds_datasets": [f"{_title(s) or 'untitled'} {tuple(np.shape(s['data']))}" for s in eds]}
     return EDSData(counts, _energy_axis_kev(axes[-1], counts.shape[-1], path), pixel_size_nm=pixel,
                    beam_energy_kev=_beam_energy_kev(signal), live_time_s=_live_time_s(signal),
                    elements=_elements(signal), images=tuple(images), source=str(path), title=_title(signal),
@@ -319,3 +326,93 @@ def read_image(path, *, index: int = 0) -> ElectronImage:
     path = Path(path)
     signals = _read_signals(path, lazy=False)
     return _image(_pick([s for s in signals if _is_image(s)], signals, index, "2-D electron images", path), path)
+
+
+#: Formats written by :func:`write_eds` and :func:`write_image` -> rosettasciio module.
+_WRITERS = {".hspy": "rsciio.hspy", ".zspy": "rsciio.zspy", ".rpl": "rsciio.ripple", ".tif": "rsciio.tiff",
+            ".tiff": "rsciio.tiff"}
+
+
+def _signal_dict(data, axes, metadata) -> dict:
+    return {"data": data, "axes": axes, "metadata": metadata, "original_metadata": {}, "attributes": {"_lazy": False},
+            "tmp_parameters": {}, "package_info": {"name": "ssbkit"}, "learning_results": {}, "models": {}}
+
+
+def _write(path, signal, allowed) -> Path:
+    import importlib
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise ValueError(f"path={str(path)!r}: extension {suffix!r}; allowed: {', '.join(allowed)}")
+    if path.exists():
+        raise FileExistsError(f"{path} exists; ssbkit does not overwrite files")
+    importlib.import_module(_WRITERS[suffix]).file_writer(str(path), signal)
+    return path
+
+
+def write_eds(path, data: EDSData) -> Path:
+    """Write an EDS map or spectrum as HyperSpy .hspy/.zspy or Ripple .rpl (+ .raw), through rosettasciio.
+
+    The files keep the energy calibration, pixel size, beam energy, live time,
+    detector resolution and elements, and read back with :func:`read_eds` (and
+    with HyperSpy/exspy as an EDS signal). Electron images are not written; write
+    them with :func:`write_image`. An existing file is never overwritten.
+
+    Parameters
+    ----------
+    path : str or Path
+        Target file (.hspy, .zspy or .rpl).
+    data : EDSData
+        The data (a lazy map is computed).
+
+    Returns
+    -------
+    Path
+    """
+    energy = data.energy_kev
+    if not np.allclose(np.diff(energy), data.energy_scale_kev, rtol=1e-6, atol=1e-9):
+        raise ValueError("write_eds needs a uniform energy axis")
+    counts = data.counts.compute() if data.is_lazy else np.asarray(data.counts)
+    axes = []
+    for name, size in zip(("y", "x") if counts.ndim == 3 else ("x",), counts.shape[:-1]):
+        scale, units = (data.pixel_size_nm, "nm") if data.pixel_size_nm is not None else (1.0, "px")
+        axes.append({"name": name, "size": int(size), "scale": float(scale), "offset": 0.0, "units": units,
+                     "navigate": True})
+    axes.append({"name": "Energy", "size": int(energy.size), "scale": data.energy_scale_kev,
+                 "offset": data.energy_offset_kev, "units": "keV", "navigate": False})
+    scope = data.microscope or "SEM"
+    detector = {k: v for k, v in (("live_time", data.live_time_s), ("energy_resolution_MnKa", data.energy_resolution_ev))
+                if v is not None}
+    instrument = {"Detector": {"EDS": detector}}
+    if data.beam_energy_kev is not None:
+        instrument["beam_energy"] = data.beam_energy_kev
+    metadata = {"General": {"title": data.title}, "Signal": {"signal_type": f"EDS_{scope}",
+                                                              "quantity": "X-rays (Counts)"},
+                "Acquisition_instrument": {scope: instrument}, "Sample": {"elements": list(data.elements)}}
+    return _write(path, _signal_dict(counts, axes, metadata), (".hspy", ".zspy", ".rpl"))
+
+
+def write_image(path, image: ElectronImage) -> Path:
+    """Write an electron image as TIFF (scale in the tags) or HyperSpy .hspy, through rosettasciio.
+
+    Reads back with :func:`read_image` and ``stem.read_image`` with its pixel
+    size. An existing file is never overwritten.
+
+    Parameters
+    ----------
+    path : str or Path
+        Target file (.tif, .tiff or .hspy).
+    image : ElectronImage
+
+    Returns
+    -------
+    Path
+    """
+    scale, units = (image.pixel_size_nm, "nm") if image.pixel_size_nm is not None else (1.0, "px")
+    axes = [{"name": name, "size": int(n), "scale": float(scale), "offset": 0.0, "units": units, "navigate": False}
+            for name, n in zip(("y", "x"), image.shape)]
+    metadata = {"General": {"title": image.title}, "Signal": {}}
+    if image.beam_energy_kev is not None:
+        metadata["Acquisition_instrument"] = {"SEM": {"beam_energy": image.beam_energy_kev}}
+    return _write(path, _signal_dict(np.array(image.data), axes, metadata), (".tif", ".tiff", ".hspy"))

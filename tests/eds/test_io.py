@@ -112,20 +112,22 @@ def test_phenom_elid(shared_data):
     path = shared_data / "eds" / "rsciio_phenom_Elid2Version3.elid"
     d = eds.read_eds(path)
     assert d.metadata["n_eds_datasets"] + len(d.images) == 11  # 11 datasets (INDEX.md)
+    assert d.counts.shape == (16, 16, 2048) and d.title == "Image 1, Map 3"  # the first map by default
+    assert d.pixel_size_nm == pytest.approx(1219.7240748650153)  # as rosettasciio 0.15 reads it
     assert d.beam_energy_kev == pytest.approx(15.0)
     assert d.metadata["metadata"]["General"]["date"] == "2019-08-07"
     assert d.metadata["metadata"]["General"]["time"] == "09:37:31"
     image = eds.read_image(path)
     assert image.shape == (16, 20) and image.pixel_size_nm == pytest.approx(975.779, rel=1e-6)
-    maps = [eds.read_eds(path, index=i) for i in range(d.metadata["n_eds_datasets"])]
-    assert (16, 16, 2048) in [m.counts.shape for m in maps]
+    assert eds.read_eds(path, index=0).counts.shape == (2048,)  # "Image 1, Spot 1"
 
 
 def test_velox_emd_with_eds(shared_data, tmp_path):
     with zipfile.ZipFile(shared_data / "eels" / "rsciio_velox_EELS_EDS.zip") as archive:
         archive.extractall(tmp_path)
-    d = eds.read_eds(tmp_path / "example_velox_EELS_EDS.emd", index=-1)
-    assert d.counts.ndim == 3 and d.counts.shape[-1] == 4096
+    d = eds.read_eds(tmp_path / "example_velox_EELS_EDS.emd")
+    assert d.counts.shape == (128, 128, 4096)  # the spectrum image, not the summed spectra (rosettasciio 0.15)
+    assert d.pixel_size_nm == pytest.approx(158.65803795969113)
     assert d.beam_energy_kev == pytest.approx(300.0) and d.elements == ("Co", "Fe", "O")
 
 
@@ -186,3 +188,29 @@ def test_file_without_eds_or_images_says_what_it_holds(shared_data, tmp_path):
         eds.read_image(path, index=3)
     with pytest.raises(FormatError, match="holds no 2-D electron images"):
         eds.read_image(shared_data / "eds" / "rsciio_bruker_bruker_nano.spx")
+
+
+@pytest.mark.parametrize("suffix", [".hspy", ".zspy", ".rpl"])
+def test_write_and_read_back(tmp_path, suffix):
+    truth = eds.simulate_interface_map((24, 20), n_channels=256, energy_scale_kev=0.04, pore_fraction=0.0, seed=1)
+    path = eds.write_eds(tmp_path / f"map{suffix}", truth.data)
+    back = eds.read_eds(path)
+    assert np.array_equal(np.asarray(back.counts), np.asarray(truth.data.counts))
+    assert np.allclose(back.energy_kev, truth.data.energy_kev)
+    assert back.pixel_size_nm == pytest.approx(50.0) and back.beam_energy_kev == pytest.approx(15.0)
+    assert back.microscope == "SEM"
+    if suffix != ".rpl":  # Ripple keeps no element list
+        assert back.elements == truth.data.elements
+    with pytest.raises(FileExistsError):
+        eds.write_eds(path, truth.data)
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".hspy"])
+def test_write_image_reads_back_in_eds_and_stem(tmp_path, suffix):
+    import stem
+
+    image = eds.ElectronImage(np.arange(30, dtype=np.uint16).reshape(5, 6), 2.5, 200.0, "HAADF")
+    path = eds.write_image(tmp_path / f"haadf{suffix}", image)
+    back = eds.read_image(path)
+    assert np.array_equal(back.data, image.data) and back.pixel_size_nm == pytest.approx(2.5)
+    assert stem.read_image(path).pixel_size_nm == pytest.approx(2.5)
