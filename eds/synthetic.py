@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from eds.data import EDSData
+from eds.data import EDSData, ElectronImage
 from eds.lines import detector_fwhm_kev, line_energy_kev
 
 __all__ = ["SyntheticInterface", "simulate_interface_map", "ERF_10_90"]
@@ -38,7 +38,8 @@ class SyntheticInterface:
     Attributes
     ----------
     data : EDSData
-        The map, (n_y, n_x, n_channels) Poisson counts.
+        The map, (n_y, n_x, n_channels) Poisson counts, with a backscattered-electron
+        image (mean-Z contrast: LiCoO2 brighter than Li6PS5Cl, pores dark) in ``data.images``.
     contact_fraction : float
         Share of the interface length (inside the image) not covered by pores.
     width_nm : float
@@ -246,7 +247,10 @@ def simulate_interface_map(shape=(128, 128), *, angle_deg: float = 0.0, offset_p
         for row in range(ny):  # row by row keeps the float work array small
             counts[row] = _poisson_rows(rng, c_frac[row:row + 1], s_frac[row:row + 1], spec_c, spec_s)[0]
     contact = 1.0 - float(np.sum(pores[:, 1] - pores[:, 0])) / (chord[1] - chord[0]) if len(pores) else 1.0
-    data = EDSData(counts, energy, pixel_size_nm=pixel_size_nm, beam_energy_kev=beam_energy_kev,
+    # backscattered-electron image acquired with the map: yield rising with the mean atomic number, pores dark
+    bse = rng.poisson(np.clip(c_frac * 19.1 + s_frac * 14.0, 0, None) * 50.0).astype(np.uint16)
+    image = ElectronImage(bse, pixel_size_nm, beam_energy_kev, "BSE (synthetic)")
+    data = EDSData(counts, energy, pixel_size_nm=pixel_size_nm, beam_energy_kev=beam_energy_kev, images=(image,),
                    elements=("Li", "Co", "O", "P", "S", "Cl"), title="synthetic LiCoO2 | Li6PS5Cl interface",
                    microscope="SEM", energy_resolution_ev=resolution_ev,
                    metadata={"synthetic": {"angle_deg": angle_deg, "width_nm": width_nm, "seed": seed,

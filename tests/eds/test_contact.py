@@ -125,3 +125,17 @@ def test_lazy_map_gives_a_lazy_dataset_and_the_same_kind_of_answer():
     r = eds.interface_contact(truth.data)
     assert r.contact_fraction == pytest.approx(truth.contact_fraction_at(r.trace_xy_px), abs=0.05)
     assert r.interdiffusion_width_nm == pytest.approx(truth.width_nm, rel=0.15)
+
+
+def test_synthetic_map_carries_a_bse_image_and_plots():
+    truth = eds.simulate_interface_map((64, 64), angle_deg=0.0, pore_fraction=0.0, seed=2)
+    (bse,) = truth.data.images
+    assert bse.shape == (64, 64) and bse.pixel_size_nm == 50.0
+    # angle 0: normal (0, −1) points from the cathode (bottom rows) into the electrolyte (top rows)
+    electrolyte, cathode = bse.data[5].mean(), bse.data[-5].mean()
+    assert cathode / electrolyte == pytest.approx(19.1 / 14.0, rel=0.05)  # mean-Z contrast of the simulation
+    ax = truth.data.plot()
+    assert ax.get_xlabel() == "energy (keV)"
+    axes = eds.line_intensity(truth.data, ["Co_Ka", "S_Ka"]).plot()
+    assert len(axes) == 2
+    plt.close("all")
