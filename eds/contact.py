@@ -171,6 +171,18 @@ class InterfaceContact:
     message : str
     quality : {"ok", "warning", "poor"}
     reasons : tuple of str
+        Why the quality is not "ok".
+    notes : tuple of str
+        What the numbers mean beyond that (e.g. the width is an upper bound).
+    images : tuple of ElectronImage
+        Electron images acquired with the map (for figures).
+
+    Notes
+    -----
+    Trace coordinates and ``..._px`` quantities are in pixels of the analysed map (after ``binning``).
+    Pores shorter along the interface than about the transition width are blurred away by the
+    X-ray generation volume and cannot be seen; the interface is assumed straight or gently curved
+    (a polynomial of degree ``trace_degree`` about its mean direction).
     """
 
     contact_fraction: float
@@ -208,6 +220,7 @@ class InterfaceContact:
     message: str
     quality: str
     reasons: tuple[str, ...]
+    notes: tuple[str, ...] = ()
     images: tuple = field(default=(), repr=False)
 
     def summary(self) -> dict:
@@ -232,7 +245,7 @@ class InterfaceContact:
             "band_half_width_nm": json_number(self.band_half_width_nm),
             "pixel_size_nm": json_number(self.pixel_size_nm),
             "n_trace_points": int(self.contact.size), "success": bool(self.success),
-            "quality": self.quality, "reasons": "; ".join(self.reasons),
+            "quality": self.quality, "reasons": "; ".join(self.reasons), "notes": "; ".join(self.notes),
         }
 
     def report(self) -> str:
@@ -484,8 +497,9 @@ def interface_contact(data, *, cathode_line: str = "Co_Ka", electrolyte_line: st
     if contact["range"][1] - contact["range"][0] > 0.2:
         reasons.append(f"contact fraction depends strongly on the threshold ({contact['range'][0]:.2f}–"
                        f"{contact['range'][1]:.2f})")
+    notes = []
     if upper:
-        reasons.append(f"transition width below the X-ray generation range ({generation:.3g} nm): an upper bound")
+        notes.append(f"transition width below the X-ray generation range ({generation:.3g} nm): an upper bound")
     if intensities.overlaps:
         reasons.append("line overlaps: " + "; ".join(f"{o.line}/{o.other}" for o in intensities.overlaps))
     poor = not fit["success"] or geometry["n_columns"] < 20
@@ -508,7 +522,7 @@ def interface_contact(data, *, cathode_line: str = "Co_Ka", electrolyte_line: st
         profile_err=fit["err"], fit_params=fit["params"], cathode_map=cmap, electrolyte_map=smap,
         pixel_size_nm=pixel, cathode_line=cathode_line, electrolyte_line=electrolyte_line,
         success=fit["success"], message=fit["message"], quality=quality, reasons=tuple(reasons),
-        images=intensities.images)
+        notes=tuple(notes), images=intensities.images)
 
 
 def _trace_interface(cmap, smap, smoothing_px, threshold, degree):
