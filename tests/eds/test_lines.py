@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eds
 from eds.lines import EDSOverlapWarning
@@ -129,3 +131,31 @@ def test_matches_exspy_on_the_lazy_jeol_map(shared_data):
     r = eds.line_intensity(d, list(exspy_totals), warn=False, resolution_ev=130.0)
     for line, total in exspy_totals.items():
         assert r.map(line).sum() == pytest.approx(total, rel=0.01), line
+
+
+@settings(max_examples=30, deadline=None)
+@given(level=st.floats(0.0, 1e4), scale=st.sampled_from([0.005, 0.01, 0.02]),
+       line=st.sampled_from(["Co_Ka", "S_Ka", "P_Ka", "Cl_Ka", "O_Ka", "Co_La"]))
+def test_a_flat_background_is_removed_exactly(level, scale, line):
+    # invariant: N = S − c(B₁ + B₂) with c = w / (w₁ + w₂) cancels any constant per-channel level
+    e = np.arange(int(10.0 / scale)) * scale
+    flat = eds.EDSData(np.full(e.size, level), e)
+    r = eds.line_intensity(flat, line, warn=False)
+    assert r.net_counts[0] == pytest.approx(0.0, abs=1e-9 * max(level, 1.0) * e.size)
+
+
+def test_lazy_line_maps_stay_within_a_fraction_of_the_map():
+    import tracemalloc
+
+    import dask
+    import dask.array as da
+
+    counts = da.full((256, 256, 2048), 3, dtype=np.uint16, chunks=(16, 256, 2048))  # 256 MiB if loaded
+    data = eds.EDSData(counts, np.arange(2048) * 0.01, pixel_size_nm=10.0)
+    tracemalloc.start()
+    with dask.config.set(scheduler="threads", num_workers=2):
+        r = eds.line_intensity(data, ["Co_Ka", "S_Ka"], warn=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert np.allclose(r.net_counts, 0.0)  # flat counts: nothing above background
+    assert peak < counts.nbytes / 4, f"peak traced memory {peak / 2**20:.0f} MiB"
