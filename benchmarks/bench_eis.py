@@ -46,18 +46,7 @@ import numpy as np
 import echem
 
 CIRCUIT = "R0-p(R1,CPE1)-CPE2"
-#: The nine topologies of the identification benchmark.
-TOPOLOGIES = [
-    "R0-p(R1,CPE1)",
-    "L0-R0-p(R1,CPE1)-p(R2,CPE2)",
-    "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
-    "p(R0,C0)-G0-G1",
-    "R0-Ws0",
-    "R0-p(R1,CPE1)-CPE2",
-    "R0-p(R1,C1)-p(R2,W2)",
-    "p(R0,CPE0)-p(R1,CPE1)",
-    "L0-R0-p(R1,CPE1)",
-]
+TOPOLOGIES = echem.IDENTIFICATION_TOPOLOGIES
 #: impedance.py's fixed start for each element type (parameter units).
 NAIVE_ELEMENT_GUESS = {"R": [100.0], "C": [1e-6], "L": [1e-6], "CPE": [1e-6, 0.9], "W": [100.0],
                        "Ws": [100.0, 1.0], "Wo": [100.0, 1.0], "G": [100.0, 1.0]}

@@ -43,7 +43,14 @@ from echem.eis.selection import (
     select_circuit,
     starting_values,
 )
-from echem.eis.synthetic import PelletTruth, identifiable, pellet_impedance, random_circuit, random_pellet
+from echem.eis.synthetic import (
+    IDENTIFICATION_TOPOLOGIES,
+    PelletTruth,
+    identifiable,
+    pellet_impedance,
+    random_circuit,
+    random_pellet,
+)
 
 __all__ = [
     "ARRHENIUS_FORMS",
@@ -60,6 +67,7 @@ __all__ = [
     "random_circuit",
     "relaxation_peaks",
     "runs_test",
+    "IDENTIFICATION_TOPOLOGIES",
     "select_batch",
     "select_circuit",
     "starting_values",

@@ -432,7 +432,8 @@ def fit_circuit(data: EISData, circuit: str, *, initial_guess=None, bounds=None,
 
 def fit_starts(data: EISData, circuit: str, guesses, *, bounds=None, weighting: str = "modulus",
                n_starts: int = 6, seed: int = 0, kk_rms: float | None = None,
-               accept_rms: float = 0.0, budget: int = 100) -> CircuitFit:
+               accept_rms: float = 0.0, budget: int = 100, agree: float = 1e-6,
+               max_fits: int | None = None) -> CircuitFit:
     """The fit of :func:`fit_circuit` from given starting vectors first.
 
     Local fits run from each of ``guesses`` (parameter units, may be None),
@@ -441,7 +442,9 @@ def fit_starts(data: EISData, circuit: str, guesses, *, bounds=None, weighting: 
     residual is at most ``accept_rms`` or two fits agree (see
     :func:`_multistart`). ``kk_rms`` is the Lin-KK residual level of the
     data when the caller has it (computed here when needed); ``budget``
-    times (parameters + 1) bounds the evaluations of each local fit.
+    times (parameters + 1) bounds the evaluations of each local fit,
+    ``agree`` is the relative cost difference within which two minima count
+    as the same, and ``max_fits`` caps the number of local fits.
     """
     parsed = parse_circuit(circuit)
     f, z = data.frequency_hz, data.z_ohm
@@ -451,8 +454,10 @@ def fit_starts(data: EISData, circuit: str, guesses, *, bounds=None, weighting: 
     starts = [problem.to_u(np.clip(np.asarray(g, dtype=float), lo, hi)) for g in guesses or ()]
     if n_starts > 0:
         starts += _starts(parsed, problem, n_starts, seed)
+    if max_fits is not None:
+        starts = starts[:max_fits]
     best, best_u, best_start, runs = _multistart(problem, starts, accept=_acceptor(z, accept_rms, weighting),
-                                                 budget=budget)
+                                                 budget=budget, agree=agree)
     if best is None:
         raise FitError(f"circuit {parsed.text!r}: no local fit could be carried out")
     return _result(circuit, parsed, problem, best, best_u, best_start, weighting, runs,

@@ -430,8 +430,10 @@ def _screen(data, circuit, peaks, kk_rms, weighting):
 def _refine(data, fit, peaks, kk_rms, weighting, n_starts, seed):
     """Stage 2: continue from the screening fit with the full budget, then multi-start."""
     guesses = [list(fit.parameters.values())] + _guesses(fit.circuit, data, peaks)
+    # two minima whose criteria differ by less than 0.2 cannot change the ranking
     return fit_starts(data, fit.circuit, guesses, weighting=weighting, n_starts=n_starts, seed=seed,
-                      kk_rms=kk_rms, accept_rms=_target(kk_rms))
+                      kk_rms=kk_rms, accept_rms=_target(kk_rms), agree=0.2 / (2 * data.frequency_hz.size),
+                      max_fits=_REFINE_MAX_FITS)
 
 
 def _target(kk_rms):
@@ -446,6 +448,8 @@ _SCREEN_BUDGET = 25
 _REFINE_DELTA = 30.0
 #: … and at least this many of the best ranked.
 _REFINE_MIN = 4
+#: At most this many local fits when refining one candidate.
+_REFINE_MAX_FITS = 5
 
 
 def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", tolerance: float = 2.0,

@@ -13,7 +13,22 @@ import numpy as np
 
 from echem.eis.data import EISData, spectrum
 
-__all__ = ["PelletTruth", "identifiable", "pellet_impedance", "random_circuit", "random_pellet"]
+__all__ = ["IDENTIFICATION_TOPOLOGIES", "PelletTruth", "identifiable", "pellet_impedance", "random_circuit",
+           "random_pellet"]
+
+#: Nine topologies of the circuit-identification studies (tests and benchmarks/bench_eis.py):
+#: one to three arcs with and without series R and L, Gerischer, diffusion, blocking spike, TC-1.
+IDENTIFICATION_TOPOLOGIES = (
+    "R0-p(R1,CPE1)",
+    "L0-R0-p(R1,CPE1)-p(R2,CPE2)",
+    "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
+    "p(R0,C0)-G0-G1",
+    "R0-Ws0",
+    "R0-p(R1,CPE1)-CPE2",
+    "R0-p(R1,C1)-p(R2,W2)",
+    "p(R0,CPE0)-p(R1,CPE1)",
+    "L0-R0-p(R1,CPE1)",
+)
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,7 @@ from echem.eis.circuits import parse_circuit
 
 TC1 = "R0-p(R1,C1)-p(R2,W2)"
 
-#: Nine topologies of the acceptance study (those named in issue 14 among them).
-TOPOLOGIES = [
-    "R0-p(R1,CPE1)",
-    "L0-R0-p(R1,CPE1)-p(R2,CPE2)",
-    "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
-    "p(R0,C0)-G0-G1",
-    "R0-Ws0",
-    "R0-p(R1,CPE1)-CPE2",
-    TC1,
-    "p(R0,CPE0)-p(R1,CPE1)",
-    "L0-R0-p(R1,CPE1)",
-]
+TOPOLOGIES = echem.IDENTIFICATION_TOPOLOGIES
 
 
 def _identifiable_spectrum(circuit, rng, noise):
