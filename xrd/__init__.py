@@ -11,6 +11,7 @@ Examples
 """
 
 from xrd.candidates import IMPURITIES, candidates_for_materials
+from xrd.cards import card_folder, read_card, reference_intensity_ratio, write_card
 from xrd.identify import (
     IdentifiedPhase,
     PhaseIdentification,
@@ -73,6 +74,7 @@ __all__ = [
     "cache_dir",
     "caglioti_fwhm_deg",
     "candidates_for_materials",
+    "card_folder",
     "check_candidate",
     "cif_folder",
     "crystallite_size",
@@ -89,7 +91,9 @@ __all__ = [
     "pseudo_voigt",
     "quantify_phases",
     "read_pattern",
+    "read_card",
     "rebin",
+    "reference_intensity_ratio",
     "reference_pattern",
     "refine_phases",
     "render_sticks",
@@ -98,4 +102,5 @@ __all__ = [
     "simulate_pattern",
     "snip_background",
     "strip_kalpha2",
+    "write_card",
 ]

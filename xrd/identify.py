@@ -431,6 +431,16 @@ def _own_peaks(refinement: Refinement, p: int, sigma, peaks_deg, tol) -> int:
     return count
 
 
+def _fraction(refinement: Refinement, k: int) -> float:
+    """Weight fraction of phase k, or, when fractions cannot be computed (a card without its
+    reference intensity ratio), its share of the refined phase intensity, for the acceptance tests."""
+    value = refinement.phases[k].weight_fraction
+    if np.isfinite(value):
+        return float(value)
+    areas = np.array([curve.sum() for curve in refinement.phase_curves])
+    return float(areas[k] / areas.sum()) if areas.sum() > 0 else 0.0
+
+
 def _matched(positions, peaks_deg, tol):
     if positions.size == 0 or peaks_deg.size == 0:
         return np.zeros(peaks_deg.size, bool)
@@ -570,13 +580,13 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                 rejected.add(cand.index)
                 continue
             gain = (rwp_now - result.rwp) / rwp_now if rwp_now > 0 else 0.0
-            phase = result.phases[-1]
             explained = _explained_fraction(result, len(trial) - 1, sigma)
             distinct = _distinct_fraction(result, len(trial) - 1, sigma)
             own_peaks = _own_peaks(result, len(trial) - 1, sigma, peaks.two_theta_deg, tol)
             # its own reflections must be observed too, not only the ones it shares with the others
             explained = min(explained, _explained_fraction(result, len(trial) - 1, sigma, own_only=True))
-            if gain >= min_rwp_gain and phase.weight_fraction >= min_weight_fraction and explained >= min_explained \
+            if gain >= min_rwp_gain and _fraction(result, len(trial) - 1) >= min_weight_fraction \
+                    and explained >= min_explained \
                     and distinct >= min_distinct and own_peaks >= min(min_own_peaks, len(peaks)):
                 accepted = trial
                 info[cand.index] = {"gain": gain}
@@ -609,7 +619,7 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
     phases = []
     all_matched = np.zeros(len(peaks), bool)
     if refinement is not None:
-        order = np.argsort([-p.weight_fraction for p in refinement.phases])
+        order = np.argsort([-_fraction(refinement, k) for k in range(len(refinement.phases))])
         for k in order:
             s, ph = accepted[k], refinement.phases[k]
             hits = _matched(_with_kalpha2(ph.peak_two_theta_deg, pattern, refinement.zero_shift_deg),
@@ -693,7 +703,7 @@ def _model_unindexed_peaks(pattern, refs, accepted, refinement, background, peak
 def _drop_weak(pattern, refs, accepted, refinement, background, sigma, min_weight_fraction, min_explained, orient):
     """Drop accepted phases that no longer reach the weight fraction or explained fraction, and re-refine."""
     keep = [k for k in range(len(accepted))
-            if refinement.phases[k].weight_fraction >= min_weight_fraction
+            if _fraction(refinement, k) >= min_weight_fraction
             and _explained_fraction(refinement, k, sigma) >= min_explained]
     if len(keep) == len(accepted):
         return accepted, refinement

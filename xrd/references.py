@@ -79,6 +79,11 @@ class ReferencePattern:
         Mass of the unit-cell contents (Z times the formula mass) in atomic mass units.
     source : str
         Where the structure came from.
+    kind : {'structure', 'card'}
+        Simulated from a structure (intensities per unit cell, Hill-Howard fractions) or read from a
+        stick-list card (relative intensities; fractions by the reference intensity ratio).
+    rir : float
+        Reference intensity ratio I/Ic of a card (NaN when the card gives none; unused for structures).
     """
 
     name: str
@@ -93,6 +98,8 @@ class ReferencePattern:
     volume_a3: float
     cell_mass_amu: float
     source: str
+    kind: str = "structure"
+    rir: float = float("nan")
 
     @property
     def elements(self) -> frozenset[str]:
@@ -436,6 +443,9 @@ def _cache_key_for(source) -> str:
     return ""
 
 
+CARD_SUFFIXES = (".dif", ".jcpds", ".card")
+
+
 def reference_pattern(source, *, wavelength_angstrom: float = 1.5406, two_theta_range=(10, 90),
                       use_cache: bool = True, intensity_corrections: bool = False,
                       monochromator_two_theta_deg: float | None = None) -> ReferencePattern:
@@ -471,6 +481,10 @@ def reference_pattern(source, *, wavelength_angstrom: float = 1.5406, two_theta_
     >>> round(float(ref.two_theta_deg[np.argmax(ref.intensity)]), 2)  # doctest: +SKIP
     18.92
     """
+    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in CARD_SUFFIXES:
+        from xrd.cards import read_card
+
+        return read_card(source, wavelength_angstrom=wavelength_angstrom, two_theta_range=two_theta_range)
     lo, hi = (float(v) for v in two_theta_range)
     if not 0 <= lo < hi <= 180:
         raise ValueError(f"two_theta_range={two_theta_range!r} must satisfy 0 <= min < max <= 180 (degrees)")

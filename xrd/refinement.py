@@ -817,10 +817,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
     scales = coef[:n_ph]
     lattices = [model.lattice(q, p) for p in range(n_ph)]
     volumes = np.array([_volume(lat) for lat in lattices])
-    mass = np.array([ref.cell_mass_amu for ref in references])
-    zmv = mass * volumes
+    zmv = np.array([_mass_volume(ref, v) for ref, v in zip(references, volumes)])
     total = float(scales @ zmv)
-    wfrac = scales * zmv / total if total > 0 else np.full(n_ph, np.nan)
+    wfrac = scales * zmv / total if total > 0 else np.full(n_ph, np.nan)  # NaN with a card lacking its RIR
     # gradient of W_p with respect to the scales, for error propagation
     wfrac_err = np.full(n_ph, np.nan)
     if total > 0:
@@ -921,6 +920,17 @@ def _systematic_fraction_errors(x, y, sigma, curves, fixed, zmv, wfrac):
     if len(fractions) < 2:
         return fallback
     return np.std(np.array(fractions), axis=0, ddof=1)
+
+
+def _mass_volume(ref: ReferencePattern, volume_a3: float) -> float:
+    """Z M V of a phase in the Hill-Howard sum: cell mass times refined volume for a structure; for a
+    card the equivalent from its reference intensity ratio (:func:`xrd.cards.card_mass_volume`, NaN
+    without one, when no phase gets a weight fraction)."""
+    if ref.kind == "card":
+        from xrd.cards import card_mass_volume
+
+        return card_mass_volume(ref)
+    return ref.cell_mass_amu * volume_a3
 
 
 def _volume(lattice) -> float:
