@@ -497,6 +497,11 @@ def interface_contact(data, *, cathode_line: str = "Co_Ka", electrolyte_line: st
     if contact["range"][1] - contact["range"][0] > 0.2:
         reasons.append(f"contact fraction depends strongly on the threshold ({contact['range'][0]:.2f}–"
                        f"{contact['range'][1]:.2f})")
+    sigma_px = fit["params"].get("sigma_px", float("nan"))
+    if geometry["trace_rms_px"] > 0.35 * sigma_px:  # σ_measured² ≈ σ² + rms²: more than ~6 % broadening
+        hint = f"; try trace_degree={trace_degree + 1}" if trace_degree < 3 else ""
+        reasons.append(f"the traced interface misses the φ = 0 crossings by {geometry['trace_rms_px']:.1f} px RMS "
+                       f"(bowed or rough interface): the width is broadened{hint}")
     notes = []
     if upper:
         notes.append(f"transition width below the X-ray generation range ({generation:.3g} nm): an upper bound")
@@ -592,6 +597,8 @@ def _trace_interface(cmap, smap, smoothing_px, threshold, degree):
     if crossings_v.size < max(5, degree + 2):
         raise FitError(f"no interface found: only {crossings_v.size} columns show the two phases meeting")
     coef = _robust_poly(crossings_v, crossings_u, degree, 1.5)
+    residual = crossings_u - np.polyval(coef, crossings_v)
+    trace_rms = float(np.sqrt(np.mean(np.clip(residual, -3, 3) ** 2)))
     trace_u = np.polyval(coef, v_cols)
     x = center[0] + trace_u * normal[0] + v_cols * tangent[0]
     y = center[1] + trace_u * normal[1] + v_cols * tangent[1]
@@ -605,7 +612,7 @@ def _trace_interface(cmap, smap, smoothing_px, threshold, degree):
     return {"normal": normal, "tangent": direction, "center": center, "levels": (lc, ls), "phi": phi,
             "total": total, "coef": coef, "v_cols": v_cols[keep], "trace_u": trace_u[keep],
             "trace_xy": np.stack([x[keep], y[keep]], axis=1), "n_columns": int(crossings_v.size),
-            "good_v": crossings_v, "sample": sample, "reasons": reasons}
+            "good_v": crossings_v, "sample": sample, "reasons": reasons, "trace_rms_px": trace_rms}
 
 
 def _erode(mask: np.ndarray, n: int) -> np.ndarray:
@@ -625,6 +632,18 @@ def _transition_width(cmap, smap, csig, ssig, geometry):
             return fit
         reach = min(3.0 * fit["width_px"] + 3.0, limit)
     return fit
+
+
+def _total_signal_dip(distance, total, err, params):
+    """1 − (mean total signal within ±σ of the interface) / (mean beyond 2.5 σ), with its standard error."""
+    d = np.abs(distance - params["center_px"])
+    near, far = d <= max(params["sigma_px"], 0.5), d >= 2.5 * params["sigma_px"]
+    if near.sum() < 2 or far.sum() < 2:
+        return 0.0, float("inf")
+    a, b = np.mean(total[near]), np.mean(total[far])
+    sa = np.sqrt(2 * np.sum(err[near] ** 2)) / near.sum()  # err is per profile; the total adds two
+    sb = np.sqrt(2 * np.sum(err[far] ** 2)) / far.sum()
+    return float(1 - a / b), float(np.hypot(sa / b, a * sb / b**2))
 
 
 def _fit_width(cmap, smap, csig, ssig, geometry, reach):
@@ -670,6 +689,10 @@ def _fit_width(cmap, smap, csig, ssig, geometry, reach):
         reasons.append(f"transition ({width:.1f} px) too wide for the fitted span (±{reach:.0f} px)")
     if width < 1.0:
         reasons.append(f"transition ({width:.2f} px) narrower than a pixel: not resolved")
+    dip, dip_err = _total_signal_dip(distance, cat + ele, err, params)
+    if dip > max(0.05, 3 * dip_err):
+        reasons.append(f"the total signal dips by {100 * dip:.0f} % at the interface where the phases were taken "
+                       "to meet: pores or a gap smaller than the resolution (contact overestimated, width broadened)")
     return {"width_px": float(width), "width_err_px": float(width_err), "distance": distance, "cathode": cat,
             "electrolyte": ele, "err": err, "params": params, "success": True, "message": message,
             "reasons": reasons}

@@ -151,7 +151,7 @@ def _lazy_counts(c_frac, s_frac, spec_c, spec_s, seed, rows_per_chunk: int = 8):
     return da.map_blocks(block, chunks=chunks, dtype=np.uint16, meta=np.empty((0, 0, 0), np.uint16))
 
 
-def simulate_interface_map(shape=(128, 128), *, angle_deg: float = 0.0, offset_px: float = 0.0,
+def simulate_interface_map(shape=(128, 128), *, angle_deg: float = 0.0, offset_px: float = 0.0, bow_px: float = 0.0,
                            width_nm: float = 250.0, pixel_size_nm: float = 50.0, pore_fraction: float = 0.2,
                            n_pores: int = 4, pore_depth_nm: float | None = None, dose: float = 1.0,
                            beam_energy_kev: float = 15.0, n_channels: int = 1024,
@@ -168,6 +168,9 @@ def simulate_interface_map(shape=(128, 128), *, angle_deg: float = 0.0, offset_p
         cathode lies on the side the normal (sin θ, −cos θ) points away from.
     offset_px : float
         Shift of the interface from the image centre along its normal, pixels.
+    bow_px : float
+        Curvature: the interface is a parabola bulging this far into the electrolyte at the
+        image centre, relative to where it meets the image edges (0: straight).
     width_nm : float
         10–90 % width of the Co → S transition (X-ray generation blur and interdiffusion), nm.
     pixel_size_nm : float
@@ -225,6 +228,8 @@ def simulate_interface_map(shape=(128, 128), *, angle_deg: float = 0.0, offset_p
     dx, dy = xs[None, :] - center[0], ys[:, None] - center[1]
     u = dx * normal[0] + dy * normal[1]
     v = dx * tangent[0] + dy * tangent[1]
+    half = (chord[1] - chord[0]) / 2
+    u = u - bow_px * (1 - ((v - (chord[0] + chord[1]) / 2) / half) ** 2)  # distance from the (bowed) interface
     in_pore = np.zeros(u.shape, bool)
     for start, end in pores:
         in_pore |= (v >= start) & (v <= end) & (np.abs(u) <= depth_px / 2)

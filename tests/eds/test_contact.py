@@ -141,3 +141,22 @@ def test_synthetic_map_carries_a_bse_image_and_plots():
     axes = eds.line_intensity(truth.data, ["Co_Ka", "S_Ka"]).plot()
     assert len(axes) == 2
     plt.close("all")
+
+
+def test_bowed_interface_needs_a_curved_trace_and_says_so():
+    # parabola bulging 8 px: the default quadratic trace follows it; a straight trace is flagged
+    truth = eds.simulate_interface_map((128, 128), angle_deg=20.0, bow_px=8.0, pore_fraction=0.2, n_pores=3, seed=4)
+    curved = eds.interface_contact(truth.data)
+    assert curved.contact_fraction == pytest.approx(truth.contact_fraction_at(curved.trace_xy_px), abs=0.05)
+    assert curved.interdiffusion_width_nm == pytest.approx(truth.width_nm, rel=0.15)
+    assert curved.quality == "ok", curved.reasons
+    straight = eds.interface_contact(truth.data, trace_degree=1)
+    assert straight.quality == "warning" and "trace_degree=2" in straight.reasons[0]
+
+
+def test_pores_smaller_than_the_resolution_are_not_a_confident_full_contact():
+    # 1 µm transition (20 px) and pores ~8 px long: the pores cannot be resolved, the total signal dips
+    truth = eds.simulate_interface_map((128, 128), angle_deg=20.0, width_nm=1000.0, pore_fraction=0.2, n_pores=3,
+                                       seed=4, dose=0.2)
+    r = eds.interface_contact(truth.data)
+    assert r.quality != "ok" and any("dips" in reason for reason in r.reasons)
