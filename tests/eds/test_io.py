@@ -214,3 +214,16 @@ def test_write_image_reads_back_in_eds_and_stem(tmp_path, suffix):
     back = eds.read_image(path)
     assert np.array_equal(back.data, image.data) and back.pixel_size_nm == pytest.approx(2.5)
     assert stem.read_image(path).pixel_size_nm == pytest.approx(2.5)
+
+
+def test_zeiss_sem_tiff_scale_and_voltage(tmp_path):
+    # a Zeiss CZ_SEM tag (34118) built as Zeiss writes it: unnamed SI values first, the 4th being the pixel
+    # size in m at 1024 px width (rosettasciio's _axes_zeiss), then named parameters such as the EHT
+    import tifffile
+
+    text = "\r\n".join(["0", "0", "0", "2.5e-09", "AP_ACTUALKV", "EHT = 15.00 kV"]) + "\r\n"
+    path = tmp_path / "zeiss.tif"
+    tifffile.imwrite(path, np.zeros((4, 512), np.uint8), extratags=[(34118, "s", 0, text, True)])
+    image = eds.read_image(path)
+    assert image.pixel_size_nm == pytest.approx(2.5 * 1024 / 512)  # 2.5 nm at 1024 px → 5 nm at 512 px
+    assert image.beam_energy_kev == pytest.approx(15.0)
