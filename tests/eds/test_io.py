@@ -227,3 +227,10 @@ def test_zeiss_sem_tiff_scale_and_voltage(tmp_path):
     image = eds.read_image(path)
     assert image.pixel_size_nm == pytest.approx(2.5 * 1024 / 512)  # 2.5 nm at 1024 px → 5 nm at 512 px
     assert image.beam_energy_kev == pytest.approx(15.0)
+
+
+def test_jeol_img_electron_image(shared_data):
+    # the view's electron image: 512 × 512, 0.00869140625 µm pixels, 200 kV (rosettasciio 0.15)
+    image = eds.read_image(shared_data / "eds" / "rsciio_jeol_Sample" / "00_View000" / "View000_0000000.img")
+    assert image.shape == (512, 512) and image.pixel_size_nm == pytest.approx(8.69140625)
+    assert image.beam_energy_kev == pytest.approx(200.0)
