@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.limits import check_size, regular_file
 from ssbkit.errors import FormatError
 
 from eels.data import EELSData, NavigationAxis
@@ -65,9 +66,12 @@ def sniff_format(path) -> str:
     if head[:8] == b"\x89HDF\r\n\x1a\n":
         import h5py
 
-        with h5py.File(path, "r") as handle:
-            hyperspy = handle.attrs.get("file_format") in ("HyperSpy", b"HyperSpy")
-            return "hspy" if hyperspy or "Experiments" in handle else "emd"
+        try:
+            with h5py.File(path, "r") as handle:
+                hyperspy = handle.attrs.get("file_format") in ("HyperSpy", b"HyperSpy")
+                return "hspy" if hyperspy or "Experiments" in handle else "emd"
+        except Exception as exc:  # noqa: BLE001 - h5py raises OSError, KeyError, RuntimeError on corrupt files
+            raise FormatError(f"not a readable HDF5 file ({type(exc).__name__}: {exc})", path=path) from None
     raise FormatError(
         "not an EELS format that ssbkit reads (expected EMSA .msa, HyperSpy .hspy/.zspy, "
         "DigitalMicrograph .dm3/.dm4 or EMD .emd)",
@@ -194,10 +198,17 @@ def _to_eels_data(signal: dict, path: Path, fmt: str, n_found: int) -> EELSData:
 def _check_msa_length(signal: dict, path: Path) -> None:
     declared = (signal.get("original_metadata") or {}).get("NPOINTS")
     found = np.asarray(signal["data"]).shape[-1]
-    if declared is not None and int(float(declared)) != found:
+    if declared is None:
+        return
+    try:
+        number = float(declared)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (np.isfinite(number) and number == round(number)):
+        raise FormatError(f"header NPOINTS = {declared!r} is not a whole number", path=path)
+    if int(number) != found:
         raise FormatError(
-            f"header says NPOINTS = {int(float(declared))} but {found} values were found "
-            "(truncated or edited file)",
+            f"header says NPOINTS = {int(number)} but {found} values were found (truncated or edited file)",
             path=path,
         )
 
@@ -233,12 +244,12 @@ def read_eels(path, *, index: int = 0) -> EELSData:
     >>> data = read_eels("lowloss.msa")                    # doctest: +SKIP
     >>> data.energy_loss_ev[:2], data.beam_energy_kev      # doctest: +SKIP
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FormatError("no such file", path=path)
+    path = regular_file(path)
     if path.stat().st_size == 0:
         raise FormatError("the file is empty", path=path, offset=0)
     fmt = sniff_format(path)
+    if fmt == "msa":
+        check_size(path)  # EMSA is text, parsed whole: bounded by limits.MAX_FILE_BYTES
     module = importlib.import_module(READERS[fmt][0])
     try:
         with warnings.catch_warnings():

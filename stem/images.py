@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.limits import regular_file
 from ssbkit.errors import FormatError
 
 from .readers import _beam_energy, _read_signals, _to_nm
@@ -104,9 +105,7 @@ def read_image(path, *, index: int = 0, title: str | None = None) -> STEMImage:
     FormatError
         Missing, foreign or broken file, or no matching 2-D image in it.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FormatError("no such file", path=path)
+    path = regular_file(path)
     signals = [s for s in _read_signals(path, lazy=False) if np.ndim(s["data"]) == 2]
     titles = [str(s["metadata"].get("General", {}).get("title") or "") for s in signals]
     if title is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit._shared.limits import read_text, regular_file
 from ssbkit.errors import FormatError
 
 __all__ = ["FourDSTEM", "SegmentImages", "lazy_memmap", "read_4dstem", "read_segments"]
@@ -111,8 +112,8 @@ def _rsciio_reader(path: Path):
                     from rsciio import arina
 
                     return arina.file_reader
-        except OSError as err:
-            raise FormatError(f"not a readable HDF5 file ({err})", path=path) from None
+        except Exception as err:  # noqa: BLE001 - h5py raises OSError, KeyError, RuntimeError on corrupt files
+            raise FormatError(f"not a readable HDF5 file ({type(err).__name__}: {err})", path=path) from None
         return emd.file_reader
     if ext == ".blo":
         from rsciio import blockfile
@@ -269,9 +270,18 @@ def _read_npy(path: Path, *, lazy: bool):
     meta = {}
     if sidecar.exists():
         try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (ValueError, OSError) as err:
-            raise FormatError(f"metadata sidecar is not valid JSON ({err})", path=sidecar) from None
+            meta = json.loads(read_text(sidecar, errors="strict"))
+        except (ValueError, RecursionError) as err:
+            raise FormatError(f"metadata sidecar is not valid JSON ({type(err).__name__}: {err})",
+                              path=sidecar) from None
+        if not isinstance(meta, dict):
+            raise FormatError(f"metadata sidecar must hold a JSON object, not {type(meta).__name__}", path=sidecar)
+        for key in ("scan_pixel_size_nm", "detector_pixel_size", "beam_energy_kev", "pixel_size_nm"):
+            if key in meta:
+                try:
+                    meta[key] = float(meta[key])
+                except (TypeError, ValueError, OverflowError):
+                    raise FormatError(f"{key} = {meta[key]!r} is not a number", path=sidecar) from None
     if lazy:
         data = lazy_memmap(data, name=f"{path.resolve()}-{path.stat().st_mtime_ns}")
     return data, meta
@@ -307,9 +317,7 @@ def read_4dstem(path, *, lazy: bool = True, depth_index: int = -1) -> FourDSTEM:
     FormatError
         Missing, truncated or foreign file, or one without a 4D dataset.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FormatError("no such file", path=path)
+    path = regular_file(path)
     if path.suffix.lower() == ".npy":
         data, meta = _read_npy(path, lazy=lazy)
         if data.ndim != 4:
@@ -382,9 +390,7 @@ def read_segments(paths_or_path) -> SegmentImages:
         Missing or unreadable files, missing segments, or shape mismatch.
     """
     if isinstance(paths_or_path, (str, Path)):
-        path = Path(paths_or_path)
-        if not path.is_file():
-            raise FormatError("no such file", path=path)
+        path = regular_file(paths_or_path)
         if path.suffix.lower() == ".npy":
             stack, meta = _read_npy(path, lazy=False)
             if stack.ndim != 3 or stack.shape[0] not in (4, 5):
@@ -400,8 +406,7 @@ def read_segments(paths_or_path) -> SegmentImages:
         raise FormatError(f"expected 4 segment files (and an optional ADF image), got {len(paths)}")
     images, pixel, energy = [], float("nan"), float("nan")
     for p in paths:
-        if not p.is_file():
-            raise FormatError("no such file", path=p)
+        regular_file(p)
         if p.suffix.lower() == ".npy":
             arr, _ = _read_npy(p, lazy=False)
             arr = np.asarray(arr, float)

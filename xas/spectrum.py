@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit._shared.finite import ABSURD_MAGNITUDE
 from ssbkit.errors import FormatError
 
 __all__ = ["XASSpectrum", "clean_energy_axis"]
@@ -124,14 +125,18 @@ def clean_energy_axis(energy_ev, mu, *, path=None) -> tuple[np.ndarray, np.ndarr
     Raises
     ------
     FormatError
-        On non-finite values or fewer than 5 distinct energies.
+        On non-finite or absurd values (``|value| >=``
+        :data:`ssbkit._shared.finite.ABSURD_MAGNITUDE`) or fewer than 5 distinct energies.
     """
     energy = np.asarray(energy_ev, dtype=float)
     mu = np.asarray(mu, dtype=float)
-    bad = ~(np.isfinite(energy) & np.isfinite(mu))
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~(np.isfinite(energy) & np.isfinite(mu)) | (np.abs(energy) >= ABSURD_MAGNITUDE) \
+            | (np.abs(mu) >= ABSURD_MAGNITUDE)
     if np.any(bad):
         raise FormatError(
-            f"{int(bad.sum())} non-finite energy or μ value(s), first at data row {int(np.argmax(bad)) + 1}",
+            f"{int(bad.sum())} non-finite or absurd (|value| >= {ABSURD_MAGNITUDE:g}) energy or μ value(s), "
+            f"first at data row {int(np.argmax(bad)) + 1}",
             path=path,
         )
     where = f" in {path}" if path is not None else ""

@@ -26,12 +26,16 @@ import numpy as np
 import pandas as pd
 
 from echem.cycling.data import CANONICAL_COLUMNS, CyclingData
+from ssbkit._shared.finite import drop_nonfinite_rows
 from ssbkit.errors import FormatError
 
 __all__ = ["FIRST_HALF_CYCLES", "build_cycling_data", "derive_cycles"]
 
 #: Allowed values of ``first_half_cycle``.
 FIRST_HALF_CYCLES = ("charge", "discharge")
+
+#: Largest cycle or step number taken from a file (beyond it the value is absurd and its record dropped).
+_MAX_INDEX = 2.0**53
 
 #: A current below this fraction of the largest |current| counts as rest.
 _REST_FRACTION = 1e-3
@@ -185,7 +189,11 @@ def build_cycling_data(
     ----------
     time_s, voltage_v : array_like, shape (n,)
         Test time (s) and cell voltage (V). Records where either is NaN are
-        dropped and counted in ``metadata["dropped_records"]``.
+        dropped and counted in ``metadata["dropped_records"]``. Records with
+        ±inf or an absurd magnitude in any column (|value| >= 1e100, cycle or
+        step >= 2**53) are dropped too, with a
+        :class:`ssbkit._shared.NonFiniteWarning` saying how many and which
+        data rows, and counted in ``metadata["dropped_nonfinite_records"]``.
     source, format : str
         File path and reader name, stored on the result.
     metadata : dict, optional
@@ -220,22 +228,34 @@ def build_cycling_data(
     Raises
     ------
     FormatError
-        When no record has both a time and a voltage.
+        When no record has both a time and a voltage, or a column's length
+        differs from the time column's. The returned frame is finite.
     """
     check_first_half_cycle(first_half_cycle)
     meta = dict(metadata or {})
     time = np.asarray(time_s, dtype=float)
     voltage = np.asarray(voltage_v, dtype=float)
     n = time.shape[0]
-    keep = np.isfinite(time) & np.isfinite(voltage)
+    columns = {"time_s": time, "voltage_v": voltage, "current_ma": current_ma, "cycle": cycle, "step": step,
+               "signed_capacity_mah": signed_capacity_mah, "charge_counter_mah": charge_counter_mah,
+               "discharge_counter_mah": discharge_counter_mah, "capacity_counter_mah": capacity_counter_mah}
+    for name, values in columns.items():
+        if values is not None and np.shape(values)[:1] != (n,):
+            raise FormatError(f"{name} column of length {len(values)} beside {n} time values", path=source or None)
+    # ±inf and absurd magnitudes anywhere drop the record with a warning naming the rows; a missing
+    # (NaN) time or voltage drops it silently (blank and comment rows), counted in dropped_records
+    sane = drop_nonfinite_rows(
+        columns, path=source or "cycling data", allow_nan=set(columns),
+        magnitude={"cycle": _MAX_INDEX, "step": _MAX_INDEX},
+    )
+    keep = sane & np.isfinite(time) & np.isfinite(voltage)
     all_kept = bool(keep.all())
+    meta["dropped_nonfinite_records"] = int((~sane).sum())
 
     def take(values, dtype=float):
         if values is None:
             return None
         arr = np.asarray(values, dtype=dtype)
-        if arr.shape[0] != n:
-            raise FormatError(f"column of length {arr.shape[0]} beside {n} time values", path=source or None)
         return arr if all_kept else arr[keep]
 
     current = take(current_ma)
@@ -315,4 +335,6 @@ def build_cycling_data(
         },
         columns=list(CANONICAL_COLUMNS),
     )
+    if not np.isfinite(frame.to_numpy(dtype=float)).all():  # cannot happen with inputs below the magnitude limits
+        raise FormatError("the capacities overflow (absurd values in the file)", path=source or None)
     return CyclingData(data=frame, source=str(source), format=format, metadata=meta)

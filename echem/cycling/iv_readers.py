@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +10,8 @@ import numpy as np
 
 from echem.cycling.readers.biologic import open_mpr, open_mpt
 from echem.cycling.readers.tables import head_lines, numeric, pick, read_table, split_fields
+from ssbkit._shared.finite import drop_nonfinite_rows
+from ssbkit._shared.limits import check_size, regular_file
 from ssbkit.errors import FormatError
 
 __all__ = ["IV_FORMATS", "IVData", "read_iv"]
@@ -148,17 +150,31 @@ def read_iv(path, *, format: str | None = None, columns: dict | None = None) -> 
     Raises
     ------
     FormatError
-        For a missing, foreign or broken file.
+        For a missing file, a directory, a foreign or broken file, one above
+        ``ssbkit._shared.limits.MAX_FILE_BYTES``, or one without a single
+        finite record.
     ValueError
         For a bad ``format`` or ``columns``.
+
+    Warns
+    -----
+    ssbkit._shared.NonFiniteWarning
+        When records holding NaN, ±inf or absurd numbers were dropped (how
+        many and which; counted in ``metadata["dropped_nonfinite_records"]``).
+
+    Notes
+    -----
+    Reader contract (all ssbkit readers): the file is only read, never
+    written; memory is bounded by the documented limits of
+    :mod:`ssbkit._shared.limits`; the returned arrays are finite, or
+    :class:`~ssbkit.errors.FormatError` is raised.
     """
     if format is not None and format not in IV_FORMATS:
         raise ValueError(f"format={format!r} is not supported; use one of {IV_FORMATS}")
-    path = Path(os.fspath(path))
-    if not path.is_file():
-        raise FormatError("no such file", path=path)
+    path = regular_file(path)
+    check_size(path)  # every I-V format is parsed whole: bounded by limits.MAX_FILE_BYTES
     if columns is not None or format == "csv":
-        return _read_csv(path, columns)
+        return _finite_records(_read_csv(path, columns), path)
     with open(path, "rb") as handle:
         head = handle.read(64)
     if format == "biologic_mpr" or head.startswith(b"BIO-LOGIC MODULAR FILE"):
@@ -169,7 +185,22 @@ def read_iv(path, *, format: str | None = None, columns: dict | None = None) -> 
         data = _read_gamry(path)
     else:
         raise FormatError(f"unknown I-V format; give format= one of {IV_FORMATS}", path=path)
-    keep = np.isfinite(data.voltage_v) & np.isfinite(data.current_a)
+    return _finite_records(data, path)
+
+
+def _finite_records(data: IVData, path: Path) -> IVData:
+    """``data`` without the records holding NaN, ±inf or absurd values (with a NonFiniteWarning)."""
+    keep = drop_nonfinite_rows(
+        {"voltage_v": data.voltage_v, "current_a": data.current_a, "time_s": data.time_s}, path=path, what="record"
+    )
     if not keep.any():
-        raise FormatError("no record with both a voltage and a current", path=path)
-    return data
+        raise FormatError("no record with a finite voltage and current", path=path)
+    if keep.all():
+        return data
+    return dataclasses.replace(
+        data,
+        voltage_v=np.asarray(data.voltage_v)[keep],
+        current_a=np.asarray(data.current_a)[keep],
+        time_s=None if data.time_s is None else np.asarray(data.time_s)[keep],
+        metadata={**data.metadata, "dropped_nonfinite_records": int((~keep).sum())},
+    )

@@ -179,7 +179,7 @@ def test_bad_options(shared_data):
         xas.read_xas(path, format="hdf5")
     with pytest.raises(ValueError, match="mode"):
         xas.read_xas(path, mode="absorbance")
-    with pytest.raises(FormatError, match="not found"):
+    with pytest.raises(FormatError, match="no such file"):
         xas.read_xas(path.with_name("nope.xdi"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ssbkit._shared.limits import regular_file
 from ssbkit.errors import FormatError
 from xas.readers.athena import (
     GroupChoiceError,
@@ -77,9 +78,19 @@ def read_xas(path, *, format: str | None = None, group=None, mode: str = "auto",
     Raises
     ------
     FormatError
-        For a broken, truncated or foreign file.
+        For a missing file, a directory, a broken, truncated or foreign file,
+        non-finite or absurd numbers, a file above
+        ``ssbkit._shared.limits.MAX_FILE_BYTES`` or a gzipped project that
+        inflates beyond ``MAX_UNCOMPRESSED_BYTES``; the message names the file.
     ValueError
         For a bad ``format`` or ``mode`` value, or a missing/unknown Athena group.
+
+    Notes
+    -----
+    Reader contract (all ssbkit readers): the file is only read, never
+    written; memory is bounded by the documented limits of
+    :mod:`ssbkit._shared.limits`, checked before reading; the result holds
+    finite numbers only, or :class:`~ssbkit.errors.FormatError` is raised.
 
     Examples
     --------
@@ -88,9 +99,7 @@ def read_xas(path, *, format: str | None = None, group=None, mode: str = "auto",
     """
     if format is not None and format not in FORMATS:
         raise ValueError(f"format={format!r} is not one of {FORMATS}")
-    path = Path(path)
-    if not path.is_file():
-        raise FormatError("file not found", path=path)
+    path = regular_file(path)
     chosen = format or sniff_format(path)
     if chosen == "athena":
         return read_athena(path, group=group)

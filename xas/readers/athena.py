@@ -18,7 +18,6 @@ doi:10.1107/S0909049505012719.
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit._shared.limits import gunzip, read_bytes
 from ssbkit.errors import FormatError
 from xas.readers.perl_data import parse_statement
 from xas.spectrum import XASSpectrum, clean_energy_axis
@@ -85,15 +85,9 @@ class AthenaGroup:
 
 
 def _open_text(path: Path) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read file ({exc})", path=path) from None
+    raw = read_bytes(path)  # bounded by limits.MAX_FILE_BYTES
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise FormatError(f"broken gzip stream ({exc})", path=path) from None
+        raw = gunzip(raw, path=path)  # streamed, bounded by limits.MAX_UNCOMPRESSED_BYTES
     text = raw.decode("utf-8", errors="replace")
     lines = text.splitlines()
     if not lines or "Athena project file" not in lines[0]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ssbkit._shared.limits import read_text
 from ssbkit.errors import FormatError
 from xas.readers.channels import energy_column, energy_to_ev, mu_from_columns
 from xas.readers.table import parse_table
@@ -48,10 +49,7 @@ def read_columns(path, *, mode: str = "auto", mu=None, i0=None, signal=None, ene
     >>> spec = read_columns("fexanes_a.001", mode="fluorescence", signal="Sum_Fe_Ka")  # doctest: +SKIP
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise FormatError(f"cannot read file ({exc})", path=path) from None
+    lines = read_text(path).splitlines()  # bounded by limits.MAX_FILE_BYTES
     start = 0
     header: list[str] = []
     for start, line in enumerate(lines):

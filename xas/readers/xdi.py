@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.limits import read_text
 from ssbkit.errors import FormatError
 from xas.readers.channels import energy_column, energy_to_ev, mu_from_columns
 from xas.readers.table import parse_table
@@ -190,10 +191,7 @@ def read_xdi(path, *, mode: str = "auto", mu=None, i0=None, signal=None, energy=
     ('Cu', 'K')
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise FormatError(f"cannot read file ({exc})", path=path) from None
+    lines = read_text(path).splitlines()  # bounded by limits.MAX_FILE_BYTES
     fields, comments, label_line, data_start = _read_header(lines, path)
     table = parse_table(lines, data_start, path=path)
     names, units = _columns(fields, table.shape[1], label_line, path)

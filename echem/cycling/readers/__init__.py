@@ -9,7 +9,6 @@ read by the right parser and a foreign one is refused with a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from echem.cycling.readers.neware import (
     read_neware_nested_export,
 )
 from echem.cycling.readers.tables import head_lines
+from ssbkit._shared.limits import check_size, check_zip, regular_file
 from ssbkit.errors import FormatError
 
 __all__ = ["CYCLING_FORMATS", "read_cycling", "sniff_cycling_format"]
@@ -63,6 +63,7 @@ CYCLING_FORMATS: dict[str, Callable[..., CyclingData]] = {
     "csv": read_generic_csv,
 }
 
+_ZIP_SUFFIXES = (".ndax", ".xlsx", ".xlsm")
 _BINARY_MAGIC = (
     (b"BIO-LOGIC MODULAR FILE", "biologic_mpr"),
     (b"NEWARE", "neware_binary"),
@@ -88,7 +89,7 @@ def sniff_cycling_format(path) -> str:
         For an empty, foreign or unsupported file; the message says what it
         looks like where that is known.
     """
-    path = Path(path)
+    path = regular_file(path)
     with open(path, "rb") as handle:
         head = handle.read(4096)
     if not head:
@@ -155,9 +156,24 @@ def read_cycling(
     Raises
     ------
     FormatError
-        For a missing, empty, foreign, broken or unsupported file.
+        For a missing file, a directory, an empty, foreign, broken or
+        unsupported file, one above ``ssbkit._shared.limits.MAX_FILE_BYTES``
+        or a zip container inflating beyond ``MAX_UNCOMPRESSED_BYTES``.
     ValueError
         For a bad ``format``, ``first_half_cycle`` or ``columns``.
+
+    Warns
+    -----
+    ssbkit._shared.NonFiniteWarning
+        When records holding ±inf or absurd numbers were dropped (how many
+        and which data rows; counted in ``metadata["dropped_nonfinite_records"]``).
+
+    Notes
+    -----
+    Reader contract (all ssbkit readers): the file is only read, never
+    written; memory is bounded by the documented limits of
+    :mod:`ssbkit._shared.limits`, checked before reading; the returned
+    columns are finite, or :class:`~ssbkit.errors.FormatError` is raised.
 
     Examples
     --------
@@ -169,12 +185,13 @@ def read_cycling(
         raise ValueError(f"format={format!r} is not supported; use one of {sorted(CYCLING_FORMATS)}")
     if columns is not None and format not in (None, "csv"):
         raise ValueError(f"columns= applies to format='csv' only, not format={format!r}")
-    path = Path(os.fspath(path))
-    if not path.is_file():
-        raise FormatError("no such file", path=path)
+    path = regular_file(path)
+    check_size(path)  # every cycler format is parsed whole: bounded by limits.MAX_FILE_BYTES
     if columns is not None:
         format = "csv"
     name = format or sniff_cycling_format(path)
+    if path.suffix.lower() in _ZIP_SUFFIXES:
+        check_zip(path)  # .ndax/.xlsx: bounded by limits.MAX_UNCOMPRESSED_BYTES before any member is inflated
     reader = CYCLING_FORMATS[name]
     try:
         if name == "csv":

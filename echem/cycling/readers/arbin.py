@@ -22,6 +22,8 @@ from ssbkit.errors import FormatError
 __all__ = ["is_arbin_header", "is_arbin_metadata", "read_arbin_csv", "read_arbin_res"]
 
 _ACCESS_MAGIC = b"Standard Jet DB"
+_RES_COLUMNS = ("Data_Point", "Test_Time", "Step_Index", "Cycle_Index", "Current", "Voltage", "Charge_Capacity",
+                "Discharge_Capacity")
 #: canonical key -> (Arbin column stem, unit when the column name has none)
 _COLUMNS = {
     "time_s": ("Test_Time", "s"),
@@ -124,6 +126,12 @@ def read_arbin_res(path: Path, *, first_half_cycle: str = "charge") -> CyclingDa
         head = handle.read(32)
     if _ACCESS_MAGIC not in head:
         raise FormatError("not an MS Access (.res) file", path=path, offset=0)
+    page = 2048 if head[0x14] == 0 else 4096  # Jet 3 pages are 2 KiB, Jet 4 and later 4 KiB
+    size = path.stat().st_size
+    if size % page:
+        # access-parser would read the pages that are left and return part of the records silently
+        raise FormatError(f"the database is {size} bytes, not a whole number of {page}-byte pages: truncated",
+                          path=path, offset=size - size % page)
     try:
         from access_parser import AccessParser
     except ImportError as exc:
@@ -135,23 +143,13 @@ def read_arbin_res(path: Path, *, first_half_cycle: str = "charge") -> CyclingDa
         table = database.parse_table("Channel_Normal_Table")
     except Exception as exc:  # access-parser raises bare errors on broken databases
         raise FormatError(f"cannot read Channel_Normal_Table ({type(exc).__name__}: {exc})", path=path) from exc
-    frame = pd.DataFrame(
-        {
-            k: v
-            for k, v in table.items()
-            if k
-            in {
-                "Data_Point",
-                "Test_Time",
-                "Step_Index",
-                "Cycle_Index",
-                "Current",
-                "Voltage",
-                "Charge_Capacity",
-                "Discharge_Capacity",
-            }
-        }
-    )
+    wanted = {k: v for k, v in table.items() if k in _RES_COLUMNS}
+    lengths = {k: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1 for k, v in wanted.items()}
+    if -1 in lengths.values():
+        raise FormatError("Channel_Normal_Table holds no readable records (truncated file?)", path=path)
+    if len(set(lengths.values())) > 1:
+        raise FormatError(f"Channel_Normal_Table columns differ in length {lengths} (truncated file?)", path=path)
+    frame = pd.DataFrame(wanted)
     if frame.empty or "Data_Point" not in frame:
         raise FormatError("Channel_Normal_Table holds no records", path=path)
     frame = frame.sort_values("Data_Point", kind="stable").reset_index(drop=True)
