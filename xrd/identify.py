@@ -452,7 +452,8 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
                     n_screen: int = 150, min_figure_of_merit: float = 0.5, min_weight_fraction: float = 0.01,
                     min_rwp_gain: float = 0.02, min_explained: float = 0.7, max_strain: float = 0.012,
                     min_distinct: float = 0.25, min_step_deg: float = 0.02,
-                    min_orientation_gain: float = 0.02, min_own_peaks: int = 2, progress: bool = False) -> PhaseIdentification:
+                    min_orientation_gain: float = 0.02, min_own_peaks: int = 2, progress: bool = False,
+                    cards=()) -> PhaseIdentification:
     """Identify the crystalline phases of a powder pattern and refine them.
 
     Parameters
@@ -496,6 +497,11 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
         one accounting for more of ``elements`` is preferred.
     progress : bool
         Show a progress bar while the references are simulated or loaded.
+    cards : sequence, optional
+        Card files (or card ReferencePatterns) that label the phases found without being searched:
+        where a structure and a card exist for a phase, the structure refines and the card names it.
+        An identified phase takes the card number (else the name) of the card of the same reduced
+        formula whose cell volume is within 3 % of its refined one.
 
     Returns
     -------
@@ -517,12 +523,28 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
         allowed = {e.strip().capitalize() for e in elements}
         refs = [r for r in refs if r.elements <= allowed]
     declared = None if elements is None else frozenset(e.strip().capitalize() for e in elements)
+    labels = _references(_resolve_candidates(list(cards), None), pattern, False)[0] if len(cards) else []
     with _single_thread_blas():
-        return _identify(pattern, refs, failed, max_phases=max_phases, n_screen=n_screen,
-                         min_figure_of_merit=min_figure_of_merit, min_weight_fraction=min_weight_fraction,
-                         min_rwp_gain=min_rwp_gain, min_explained=min_explained, min_distinct=min_distinct,
-                         max_strain=max_strain, n_candidates=len(names), min_orientation_gain=min_orientation_gain,
-                         declared_elements=declared, min_own_peaks=min_own_peaks)
+        result = _identify(pattern, refs, failed, max_phases=max_phases, n_screen=n_screen,
+                           min_figure_of_merit=min_figure_of_merit, min_weight_fraction=min_weight_fraction,
+                           min_rwp_gain=min_rwp_gain, min_explained=min_explained, min_distinct=min_distinct,
+                           max_strain=max_strain, n_candidates=len(names), min_orientation_gain=min_orientation_gain,
+                           declared_elements=declared, min_own_peaks=min_own_peaks)
+    return _label_with_cards(result, labels) if labels else result
+
+
+def _label_with_cards(result: PhaseIdentification, cards) -> PhaseIdentification:
+    """Give each identified phase the label of a card of the same formula and a cell volume within 3 %."""
+    from dataclasses import replace
+
+    from xrd.refinement import _volume
+
+    phases = []
+    for phase in result.phases:
+        volume = _volume(phase.lattice)
+        match = next((c for c in cards if c.formula == phase.formula and abs(c.volume_a3 / volume - 1) < 0.03), None)
+        phases.append(replace(phase, card=match.card or match.name) if match is not None else phase)
+    return replace(result, phases=tuple(phases))
 
 
 def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_merit, min_weight_fraction, min_rwp_gain,

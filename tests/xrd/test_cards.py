@@ -92,3 +92,20 @@ def test_cards_identify_as_well_as_structures(shared_data, tmp_path, stem, mater
         other = by_structure.phases[by_structure.formulas.index(phase.formula)]
         assert phase.weight_fraction == pytest.approx(other.weight_fraction, abs=0.02)  # measured: within 0.5 wt%
     assert by_card.status == "ok"
+
+
+def test_cards_label_structure_phases(make_mixture, tmp_path):
+    # the structure refines, the card labels it: a lab card of LiCoO2 (hand-written, PDF number) names the
+    # refined phase; a card of another formula or cell labels nothing
+    rng = np.random.default_rng(3)
+    pattern, _, _ = make_mixture(("LiCoO2", "BaCO3"), (0.95, 0.05), rng)
+    card = tmp_path / "lco.card"
+    card.write_text("# formula: LiCoO2\n# card: PDF#00-000-LAB\n# cell: 2.8156 2.8156 14.0542 90 90 120\n"
+                    "d_angstrom, intensity, h, k, l\n4.6847, 100, 0, 0, 3\n2.4006, 40, 1, 0, 1\n")
+    other = tmp_path / "co.card"
+    other.write_text("# formula: CoO\n# card: PDF#00-111-LAB\n# cell: 4.26 4.26 4.26 90 90 90\n"
+                     "d_angstrom, intensity, h, k, l\n2.46, 60, 1, 1, 1\n2.13, 100, 2, 0, 0\n")
+    result = identify_phases(pattern, ["LiCoO2", "BaCO3"], cards=[card, other])
+    assert result.formulas == ("LiCoO2", "BaCO3")
+    assert result.phases[0].card == "PDF#00-000-LAB"
+    assert result.phases[1].card == "PDF#71-2394"  # BaCO3 keeps its built-in card label
