@@ -299,7 +299,7 @@ def read_eds(path, *, index: int | None = None, lazy: bool | None = None, max_ea
 
 
 
-def read_image(path, *, index: int = 0) -> ElectronImage:
+def read_image(path, *, index: int = 0, title: str | None = None) -> ElectronImage:
     """Read one electron image (SEM SE/BSE, STEM HAADF…) with its pixel size.
 
     Vendor TIFF with FEI/Thermo, Zeiss or ImageJ scale metadata, DigitalMicrograph
@@ -311,7 +311,10 @@ def read_image(path, *, index: int = 0) -> ElectronImage:
     path : str or Path
         The file.
     index : int
-        Which image when the file holds several (in file order).
+        Which image when the file holds several (in file order, after ``title`` filtering).
+    title : str, optional
+        Regular expression the image title must match (case-insensitive), e.g. ``"HAADF|DF-S"``;
+        Velox files also store element maps as 2-D images.
 
     Returns
     -------
@@ -325,7 +328,13 @@ def read_image(path, *, index: int = 0) -> ElectronImage:
     """
     path = Path(path)
     signals = _read_signals(path, lazy=False)
-    return _image(_pick([s for s in signals if _is_image(s)], signals, index, "2-D electron images", path), path)
+    images = [s for s in signals if _is_image(s)]
+    what = "2-D electron images"
+    if title is not None:
+        pattern = re.compile(title, re.IGNORECASE)
+        images = [s for s in images if pattern.search(_title(s))]
+        what += f" titled {title!r}"
+    return _image(_pick(images, signals, index, what, path), path)
 
 
 #: Formats written by :func:`write_eds` and :func:`write_image` -> rosettasciio module.

@@ -234,3 +234,14 @@ def test_jeol_img_electron_image(shared_data):
     image = eds.read_image(shared_data / "eds" / "rsciio_jeol_Sample" / "00_View000" / "View000_0000000.img")
     assert image.shape == (512, 512) and image.pixel_size_nm == pytest.approx(8.69140625)
     assert image.beam_energy_kev == pytest.approx(200.0)
+
+
+def test_velox_image_by_title(shared_data, tmp_path):
+    with zipfile.ZipFile(shared_data / "eels" / "rsciio_velox_EELS_EDS.zip") as archive:
+        archive.extractall(tmp_path)
+    path = tmp_path / "example_velox_EELS_EDS.emd"
+    image = eds.read_image(path, title="DF-S")
+    assert image.title == "DF-S" and image.beam_energy_kev == pytest.approx(300.0)
+    assert image.pixel_size_nm == pytest.approx(158.65803795969113)  # rosettasciio 0.15
+    with pytest.raises(FormatError, match="titled 'HAADF'"):
+        eds.read_image(path, title="HAADF")
