@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.limits import regular_file
 from ssbkit.errors import FormatError
 
 from eds.data import EDSData, ElectronImage, length_nm
@@ -61,8 +62,8 @@ def _module_for(path: Path):
 
 
 def _read_signals(path: Path, *, lazy: bool, **options) -> list[dict]:
-    if not (path.is_file() or (path.is_dir() and path.suffix.lower() == ".zspy")):  # a .zspy is a folder
-        raise FormatError("no such file", path=path)
+    if not (path.is_dir() and path.suffix.lower() == ".zspy"):  # a .zspy is a folder
+        regular_file(path)  # missing, a directory, or a pipe/device that could block the reader
     module = _module_for(path)
     try:
         try:

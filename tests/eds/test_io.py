@@ -245,3 +245,16 @@ def test_velox_image_by_title(shared_data, tmp_path):
     assert image.pixel_size_nm == pytest.approx(158.65803795969113)  # rosettasciio 0.15
     with pytest.raises(FormatError, match="titled 'HAADF'"):
         eds.read_image(path, title="HAADF")
+
+
+def test_directories_and_pipes_are_refused(tmp_path):
+    import os
+
+    folder = tmp_path / "map.bcf"
+    folder.mkdir()
+    with pytest.raises(FormatError, match="directory"):
+        eds.read_eds(folder)
+    fifo = tmp_path / "pipe.bcf"
+    os.mkfifo(fifo)
+    with pytest.raises(FormatError, match="not a regular file"):
+        eds.read_eds(fifo)
