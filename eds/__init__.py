@@ -1,4 +1,21 @@
-"""eds: SEM/STEM energy-dispersive X-ray spectra and maps, electron images and interface contact."""
+"""eds: SEM/STEM energy-dispersive X-ray spectra and maps, electron images and interface contact.
+
+Readers (through rosettasciio): :func:`read_eds` → :class:`EDSData` (counts with the energy
+axis last, lazy for large maps, with the electron images acquired with them) and
+:func:`read_image` → :class:`ElectronImage`. Analysis: :func:`line_intensity` (net counts per
+pixel with exspy-equivalent background windows, Poisson errors, binning, overlap warnings),
+:func:`cliff_lorimer` (composition with stated k-factors), :func:`interface_contact` (contact
+fraction, voids and the Co → S transition width of a cathode | electrolyte interface) and
+:func:`kanaya_okayama_range_nm`. :func:`simulate_interface_map` builds a map from a known truth.
+
+Examples
+--------
+>>> import eds
+>>> truth = eds.simulate_interface_map((64, 64), angle_deg=30, pore_fraction=0.0, seed=0)
+>>> result = eds.interface_contact(truth.data)
+>>> round(result.contact_fraction, 2), result.width_is_upper_bound
+(1.0, True)
+"""
 
 from .contact import InterfaceContact, interface_contact, kanaya_okayama_range_nm
 from .data import EDSData, ElectronImage, add_scale_bar
