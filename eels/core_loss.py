@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eels.data import EELSData, json_number
+from eels.data import EELSData, json_number, json_stat
 from eels.edges import Edge, get_edge, overlapping_edges
 
 __all__ = [
@@ -251,7 +251,7 @@ class EdgeProfile:
         """Flat key numbers; keys start with the edge name (``co_l23_...``); None where undefined."""
         key = self.edge.name.lower().replace(",", "").replace(" ", "_")
         return {
-            f"{key}_max_counts": json_number(np.nanmax(self.intensity)),
+            f"{key}_max_counts": json_stat(self.intensity, np.max),
             f"{key}_x50_{self.position_unit}": json_number(self.crossing_nm(0.5)),
             f"{key}_width_90_10_{self.position_unit}": json_number(self.width_nm(0.9, 0.1)),
             f"{key}_n_overlaps": len(self.overlaps),

@@ -37,6 +37,13 @@ def json_number(value) -> float | None:
     return number if np.isfinite(number) else None
 
 
+def json_stat(values, reduce=np.mean) -> float | None:
+    """``reduce`` over the finite entries of ``values``, or None when there are none (no warning)."""
+    array = np.asarray(values, dtype=float)
+    finite = array[np.isfinite(array)]
+    return json_number(reduce(finite)) if finite.size else None
+
+
 def _frozen_array(values, dtype=float) -> np.ndarray:
     array = np.array(values, dtype=dtype, copy=True)
     array.setflags(write=False)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.constants import physical_constants
 
-from eels.data import EELSData, json_number
+from eels.data import EELSData, json_stat
 from eels.deconvolution import _deconvolve
 from eels.mean_free_path import relativistic_factor
 from eels.synthetic import characteristic_angle_mrad
@@ -111,11 +111,11 @@ class KramersKronigThickness:
     def summary(self) -> dict:
         """Flat key numbers (means over the scan), keys prefixed ``kk_``; None where undefined."""
         return {
-            "kk_thickness_nm": json_number(np.nanmean(self.thickness_nm)),
-            "kk_thickness_err_nm": json_number(np.nanmean(self.thickness_err_nm)),
-            "kk_t_over_lambda": json_number(np.nanmean(self.t_over_lambda)),
-            "kk_mfp_nm": json_number(np.nanmean(self.mfp_nm)),
-            "kk_low_energy_fraction": json_number(np.nanmean(self.low_energy_fraction)),
+            "kk_thickness_nm": json_stat(self.thickness_nm),
+            "kk_thickness_err_nm": json_stat(self.thickness_err_nm),
+            "kk_t_over_lambda": json_stat(self.t_over_lambda),
+            "kk_mfp_nm": json_stat(self.mfp_nm),
+            "kk_low_energy_fraction": json_stat(self.low_energy_fraction),
             "kk_refractive_index": None if self.refractive_index is None else float(self.refractive_index),
             "kk_metal": bool(self.metal),
             "kk_quality": self.quality,
@@ -147,9 +147,9 @@ class KramersKronigThickness:
             self.thickness_err_nm / self.thickness_nm, log_ratio.thickness_err_nm / log_ratio.thickness_nm
         )
         return {
-            "kk_over_log_ratio": json_number(np.nanmean(ratio)),
-            "kk_over_log_ratio_err": json_number(np.nanmean(err)),
-            "mfp_kk_nm": json_number(np.nanmean(self.mfp_nm)),
+            "kk_over_log_ratio": json_stat(ratio),
+            "kk_over_log_ratio_err": json_stat(err),
+            "mfp_kk_nm": json_stat(self.mfp_nm),
             "mfp_log_ratio_nm": float(log_ratio.mfp_nm),
             "mfp_method": log_ratio.mfp_method,
         }

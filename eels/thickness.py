@@ -39,7 +39,7 @@ import numpy as np
 from ssbkit.errors import CalibrationError
 
 from eels.core_loss import fit_power_law
-from eels.data import EELSData, json_number
+from eels.data import EELSData, json_stat
 from eels.mean_free_path import mean_free_path
 from eels.zero_loss import ZLP_MAX_OFFSET_EV, ZeroLossPeak, zero_loss_intensity, zero_loss_peak
 
@@ -120,10 +120,19 @@ def thickness_quality(t_over_lambda, bias) -> tuple[str, tuple[str, ...]]:
     Returns
     -------
     (str, tuple of str)
+        ``"poor"`` with a reason when any t/λ is NaN (undetermined).
     """
     tau = np.atleast_1d(np.asarray(t_over_lambda, dtype=float))
     bias = np.atleast_1d(np.asarray(bias, dtype=float))
     reasons, level = [], 0
+    undetermined = int(np.sum(~np.isfinite(tau)))
+    if undetermined:
+        level = 2
+        reasons.append(
+            f"t/λ undetermined in {undetermined} of {tau.size} spectra: no zero-loss cut was found "
+            "(no inelastic signal beside the zero-loss peak, e.g. a zero-loss-only or vacuum spectrum); "
+            "give threshold_ev or check the energy range"
+        )
     top = float(np.nanmax(tau)) if np.any(np.isfinite(tau)) else float("nan")
     if top > T_OVER_LAMBDA_WARNING:
         level = max(level, 2 if top > T_OVER_LAMBDA_POOR else 1)
@@ -285,12 +294,12 @@ class Thickness:
     def summary(self) -> dict:
         """Flat key numbers (means over the scan), units in the keys; None where undefined."""
         out = {
-            "t_over_lambda": json_number(np.nanmean(self.t_over_lambda)),
-            "t_over_lambda_err": json_number(np.nanmean(self.t_over_lambda_err)),
+            "t_over_lambda": json_stat(self.t_over_lambda),
+            "t_over_lambda_err": json_stat(self.t_over_lambda_err),
             "mfp_nm": float(self.mfp_nm),
             "mfp_err_nm": float(self.mfp_err_nm),
-            "thickness_nm": json_number(np.nanmean(self.thickness_nm)),
-            "thickness_err_nm": json_number(np.nanmean(self.thickness_err_nm)),
+            "thickness_nm": json_stat(self.thickness_nm),
+            "thickness_err_nm": json_stat(self.thickness_err_nm),
             "mfp_method": self.mfp_method,
             "beam_energy_kev": float(self.beam_energy_kev),
             "collection_semiangle_mrad": float(self.collection_semiangle_mrad),
@@ -301,8 +310,8 @@ class Thickness:
         }
         out.update(self.zlp.summary())
         if np.size(self.t_over_lambda) > 1:
-            out["thickness_min_nm"] = json_number(np.nanmin(self.thickness_nm))
-            out["thickness_max_nm"] = json_number(np.nanmax(self.thickness_nm))
+            out["thickness_min_nm"] = json_stat(self.thickness_nm, np.min)
+            out["thickness_max_nm"] = json_stat(self.thickness_nm, np.max)
         return out
 
     def report(self) -> str:
@@ -344,7 +353,7 @@ def _largest(values) -> float | None:
     """Largest finite value, or None."""
     if values is None or not np.any(np.isfinite(values)):
         return None
-    return json_number(np.nanmax(values))
+    return json_stat(values, np.max)
 
 
 def _resolve(given, found):

@@ -48,7 +48,7 @@ from scipy.signal import find_peaks, savgol_filter
 
 from ssbkit.errors import FitError
 
-from eels.data import EELSData, json_number
+from eels.data import EELSData, json_stat
 
 __all__ = [
     "ZLP_METHODS",
@@ -418,11 +418,11 @@ class ZeroLossPeak:
     def summary(self) -> dict:
         """Mean values over the spectra, units in the keys; None where undefined."""
         return {
-            "zlp_position_ev": json_number(np.nanmean(self.position_ev)),
-            "zlp_fwhm_ev": json_number(np.nanmean(self.fwhm_ev)),
-            "zlp_threshold_ev": json_number(np.nanmean(self.threshold_ev)),
-            "zlp_intensity_counts": json_number(np.nanmean(self.intensity)),
-            "total_intensity_counts": json_number(np.nanmean(self.total_intensity)),
+            "zlp_position_ev": json_stat(self.position_ev),
+            "zlp_fwhm_ev": json_stat(self.fwhm_ev),
+            "zlp_threshold_ev": json_stat(self.threshold_ev),
+            "zlp_intensity_counts": json_stat(self.intensity),
+            "total_intensity_counts": json_stat(self.total_intensity),
             "zlp_method": self.method,
         }
 

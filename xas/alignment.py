@@ -27,7 +27,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.optimize import least_squares
 
-from xas.normalization import NormalizedXAS, normalize
+from xas.normalization import NormalizedXAS, normalize, require_edge
 
 __all__ = ["AlignmentResult", "align", "as_normalized"]
 
@@ -127,7 +127,8 @@ def align(spectrum, reference, *, emin: float = -15.0, emax: float = 35.0, array
     Raises
     ------
     ValueError
-        For a bad ``array`` or a window with fewer than 5 reference points.
+        For a bad ``array``, a window with fewer than 5 reference points, or
+        a spectrum or reference without an absorption edge (flat μ).
 
     Examples
     --------
@@ -143,6 +144,8 @@ def align(spectrum, reference, *, emin: float = -15.0, emax: float = 35.0, array
     if not (np.isfinite(max_shift_ev) and max_shift_ev > 0):
         raise ValueError(f"max_shift_ev={max_shift_ev!r} must be a positive number")
     data, ref = as_normalized(spectrum), as_normalized(reference)
+    require_edge(ref, role="reference")
+    require_edge(data, role="spectrum")
     lo, hi = ref.e0_ev + emin, ref.e0_ev + emax
     inside = (ref.energy_ev >= lo) & (ref.energy_ev <= hi)
     if inside.sum() < 5:

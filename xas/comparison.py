@@ -38,7 +38,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from xas.alignment import AlignmentResult, align
-from xas.normalization import NormalizedXAS, normalize
+from xas.normalization import NormalizedXAS, normalize, require_edge
 
 __all__ = ["XASComparison", "compare", "estimate_noise"]
 
@@ -229,7 +229,8 @@ def compare(before, after, *, window_ev=(-20.0, 50.0), array: str = "norm", sign
     Raises
     ------
     ValueError
-        For a bad option or a window holding fewer than 5 points.
+        For a bad option, a window holding fewer than 5 points, or a spectrum
+        without an absorption edge (flat μ).
 
     Examples
     --------
@@ -247,6 +248,8 @@ def compare(before, after, *, window_ev=(-20.0, 50.0), array: str = "norm", sign
     if not (min_shift_ev >= 0 and noise_floor >= 0):
         raise ValueError("min_shift_ev and noise_floor must be >= 0")
     first, second = _normalize_pair(before, after, normalization)
+    require_edge(first, role="before spectrum")
+    require_edge(second, role="after spectrum")
     lo = max(first.e0_ev + window_ev[0], first.energy_ev[0], second.energy_ev[0])
     hi = min(first.e0_ev + window_ev[1], first.energy_ev[-1], second.energy_ev[-1])
     inside = (first.energy_ev >= lo) & (first.energy_ev <= hi)

@@ -144,7 +144,9 @@ def find_e0_index(energy_ev: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np
     e1 = np.where(early, energy_ev.mean(), e1)
     start = np.where(early, np.maximum(3, first - 20), np.maximum(3, first - 75))
     stop = np.where(early, n - 3, np.minimum(first + 75, n - 3))
-    stop = np.maximum(stop, start + 4)
+    # short spectra (from 5 points): keep the window inside the grid, at least 3 points wide
+    start = np.minimum(start, max(n - 5, 0))
+    stop = np.minimum(np.maximum(stop, start + 4), n)
     estep1 = np.clip(typical_energy_step(energy_ev), 0.01, 1.0)
     estep = 0.5 * (estep1 + np.clip(e1 / 25000.0, 0.01, 1.0))
     index = np.empty(m, dtype=int)

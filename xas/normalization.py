@@ -55,7 +55,27 @@ import numpy as np
 
 from xas.e0 import find_e0_index
 
-__all__ = ["NormalizedXAS", "normalize", "normalize_arrays", "MAX_NNORM"]
+__all__ = ["NormalizedXAS", "normalize", "normalize_arrays", "MAX_NNORM", "require_edge"]
+
+#: An edge step below this fraction of max |μ| (or μ varying by less) counts as no edge at all.
+_NO_EDGE_FRACTION = 1e-9
+
+
+def require_edge(normalized, *, role: str = "spectrum") -> None:
+    """Raise ValueError when ``normalized`` (a NormalizedXAS) has no absorption edge (flat μ).
+
+    A shift, a difference or a verdict computed from a flat spectrum would be
+    a confident number about nothing, so the analyses that need an edge
+    (:func:`xas.align`, :func:`xas.compare`) refuse it, naming ``role``.
+    """
+    mu = np.asarray(normalized.mu, dtype=float)
+    size = float(np.max(np.abs(mu))) if mu.size else 0.0
+    if np.ptp(mu) <= _NO_EDGE_FRACTION * size or normalized.edge_step <= _NO_EDGE_FRACTION * size:
+        label = f" {normalized.label!r}" if normalized.label else ""
+        raise ValueError(
+            f"the {role}{label} has no absorption edge (μ is flat: range {np.ptp(mu):.3g}, "
+            f"edge step {normalized.edge_step:.3g}); there is no energy to align or compare"
+        )
 
 MAX_NNORM = 5
 

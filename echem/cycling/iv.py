@@ -38,6 +38,10 @@ class IVResult:
         ∮ I dV between the up and down sweeps (V·A = W).
     has_hysteresis : bool
     message : str
+    quality : {"ok", "poor"}
+        ``"poor"`` when the sweep cannot give a resistance or an onset (the
+        current does not change), with ``quality_reasons``.
+    quality_reasons : tuple of str
     """
 
     voltage_v: np.ndarray
@@ -51,6 +55,8 @@ class IVResult:
     hysteresis_area_w: float
     has_hysteresis: bool
     message: str
+    quality: str = "ok"
+    quality_reasons: tuple[str, ...] = ()
 
     def plot(self, ax=None, *, label: str | None = None, current_unit: str = "nA"):
         """Current against voltage; rising sweep solid, falling dashed; onset marked."""
@@ -97,6 +103,8 @@ class IVResult:
             "min_differential_resistance_ohm": float(finite.min()) if finite.size else float("nan"),
             "max_bias_v": float(self.voltage_v[top]),
             "current_at_max_bias_a": float(self.current_a[top]),
+            "quality": self.quality,
+            "quality_reasons": "; ".join(self.quality_reasons),
         }
 
 
@@ -190,9 +198,12 @@ def iv_analysis(voltage_v, current_a, *, onset_current_a: float | None = None, s
     resistance = np.full(voltage.shape, np.nan)
     starts = np.flatnonzero(np.r_[True, direction[1:] != direction[:-1]])
     bounds = list(zip(starts, np.r_[starts[1:], voltage.size], strict=True))
+    # a slope below 1e-9 of the sweep's own scale (largest slope, or |I|max / ΔV) is rounding noise:
+    # the resistance there is infinite, i.e. undetermined (NaN), not 1e19 Ω
+    scale = max(np.max(np.abs(current)) / np.ptp(voltage), 1e-300)
     for lo, hi in bounds:
         slope = _slope(voltage[lo:hi], current[lo:hi], smoothing_points)
-        noise = 1e-9 * max(np.max(np.abs(slope[np.isfinite(slope)]), initial=0.0), 1e-300)
+        noise = 1e-9 * max(np.max(np.abs(slope[np.isfinite(slope)]), initial=0.0), scale)
         with np.errstate(divide="ignore"):
             resistance[lo:hi] = np.where(np.abs(slope) > noise, 1.0 / slope, np.nan)
 
@@ -229,7 +240,12 @@ def iv_analysis(voltage_v, current_a, *, onset_current_a: float | None = None, s
         k1, k0 = order[above[0]], order[above[0] - 1]
         frac = (threshold - magnitude[k0]) / (magnitude[k1] - magnitude[k0])
         onset, found = float(grid[k0] + frac * (grid[k1] - grid[k0])), True
+    reasons = []
+    if np.ptp(current) <= 1e-9 * np.max(np.abs(current), initial=0.0):
+        reasons.append("the current does not change along the sweep: differential resistance and onset undetermined")
     return IVResult(
+        quality="poor" if reasons else "ok",
+        quality_reasons=tuple(reasons),
         voltage_v=voltage,
         current_a=current,
         sweep_direction=direction,

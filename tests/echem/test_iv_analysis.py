@@ -61,7 +61,8 @@ def test_iv_result_presentation(tmp_path):
     result = echem.iv_analysis(voltage, current)
     summary = result.summary()
     assert set(summary) >= {"onset_voltage_v", "hysteresis_current_a", "min_differential_resistance_ohm"}
-    assert all(isinstance(v, float) for v in summary.values())
+    assert all(isinstance(v, float) for k, v in summary.items() if not k.startswith("quality"))
+    assert summary["quality"] == "ok"
     ax = result.plot()
     assert ax.get_xlabel() == "bias (V)"
     result.plot_resistance()
