@@ -180,6 +180,13 @@ def find_e0(energy_ev, mu) -> float:
     float
         E0 in eV (one of ``energy_ev``).
 
+    Raises
+    ------
+    ValueError
+        For arrays that are not 1-D of one length, fewer than 5 points,
+        non-finite values, energies that do not strictly increase, or a flat
+        μ (no edge to find).
+
     Examples
     --------
     >>> import numpy as np
@@ -188,5 +195,17 @@ def find_e0(energy_ev, mu) -> float:
     >>> find_e0(e, mu)
     2150.0
     """
-    index, _ = find_e0_index(np.asarray(energy_ev, dtype=float), np.asarray(mu, dtype=float)[None, :])
-    return float(np.asarray(energy_ev, dtype=float)[index[0]])
+    energy = np.asarray(energy_ev, dtype=float)
+    values = np.asarray(mu, dtype=float)
+    if energy.ndim != 1 or values.shape != energy.shape:
+        raise ValueError(f"energy_ev {energy.shape} and mu {values.shape} must be 1-D arrays of one length")
+    if energy.size < 5:
+        raise ValueError(f"at least 5 points are needed to find E0, got {energy.size}")
+    if not (np.all(np.isfinite(energy)) and np.all(np.isfinite(values))):
+        raise ValueError("energy_ev and mu must be finite (no NaN or inf)")
+    if np.any(np.diff(energy) <= 0):
+        raise ValueError("energy_ev must be strictly increasing")
+    if np.ptp(values) == 0:
+        raise ValueError("mu is flat: there is no edge to find")
+    index, _ = find_e0_index(energy, values[None, :])
+    return float(energy[index[0]])

@@ -78,3 +78,16 @@ def test_flat_spectrum_has_no_edge_to_compare(function):
     with pytest.warns(RuntimeWarning, match="edge step is not positive"), \
             pytest.raises(ValueError, match="'flat' has no absorption edge"):
         function(flat, flat)
+
+
+@pytest.mark.parametrize("energy, mu, message", [
+    ([1.0, 2.0], [0.0, 1.0], "at least 5 points"),  # was numpy's "Shape of array too small" ValueError
+    (np.arange(10.0), np.ones((2, 10)), "1-D arrays of one length"),  # was "too many values to unpack"
+    (np.arange(10.0), np.ones(9), "1-D arrays of one length"),  # was a broadcast error
+    (np.arange(10.0), np.full(10, np.nan), "finite"),  # was E0 = 5.0
+    (np.arange(10.0)[::-1], np.arange(10.0), "strictly increasing"),  # was E0 = 4.0
+    (np.linspace(0.0, 10.0, 50), np.zeros(50), "flat"),  # was E0 = 1.02
+])
+def test_find_e0_refuses_degenerate_input(energy, mu, message):
+    with pytest.raises(ValueError, match=message):
+        xas.find_e0(energy, mu)
