@@ -8,23 +8,25 @@ its section carries the error and the rest goes on.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tempfile
 import traceback
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
-
 from ssbkit.errors import MetadataError
-from ssbkit.report.registry import (
-    Section,
-    SectionInput,
-    comparison_builder,
-    figure_prefix,
-    section_spec,
+from ssbkit.report.execution import (
+    Task,
+    analysis_stages,
+    failed_section,
+    finish_section,
+    provided_values,
+    resolved_input,
+    run_measurements,
+    run_task,
 )
+from ssbkit.report.registry import Section, comparison_builder, figure_prefix, section_spec
 from ssbkit.sample import Sample
 from ssbkit.study import Measurement, Study
 
@@ -33,11 +35,27 @@ __all__ = ["MeasurementResult", "StudyResults", "analyze"]
 
 @dataclass(frozen=True)
 class MeasurementResult:
-    """One measurement with its sample and its analysed section."""
+    """One measurement with its sample and its analysed section.
+
+    Parameters
+    ----------
+    measurement : Measurement
+    sample : Sample
+    section : Section
+    log : str
+        Where and how long the analysis ran, its warnings and, for a failure, the traceback.
+    seconds : float
+        Wall time of the analysis, s (of the run that computed it when ``cached``).
+    cached : bool
+        True when the section was restored from the result cache.
+    """
 
     measurement: Measurement
     sample: Sample
     section: Section
+    log: str = ""
+    seconds: float = math.nan
+    cached: bool = False
 
     @property
     def failed(self) -> bool:
@@ -46,66 +64,32 @@ class MeasurementResult:
 
 
 def _failed(measurement: Measurement, detail: str) -> Section:
-    return Section(technique=measurement.technique, title=measurement.label, error=detail, status="failed",
-                   reasons=(detail,))
+    return failed_section(measurement.technique, measurement.label, detail)
 
 
-def _resolved_input(spec, study: Study, measurement: Measurement, figure_dir: Path, measured) -> SectionInput:
-    sample = study.sample(measurement.sample_id)
-    values, origins, problems = spec.problems(measurement.parameters, sample, measurement.paths, measured)
-    if problems:
-        raise MetadataError(f"measurement {measurement.label!r}: " + "; ".join(problems), problems=problems)
-    return SectionInput(files=measurement.paths, parameters=values, sample=sample, label=measurement.label,
-                        figure_dir=figure_dir, figure_prefix=figure_prefix(measurement.label), origins=origins)
-
-
-def _finish(section: Section, spec, inp: SectionInput, caught) -> Section:
-    """Add the parameters used with their origins, the warnings, and the status."""
-    used, origins = {}, {}
-    for param in spec.parameters:
-        value = section.parameters.get(param.name)
-        value = inp.parameters.get(param.name) if value is None else value
-        if value is None:
-            continue
-        used[param.name] = value
-        origins[param.name] = section.origins.get(param.name, inp.origins.get(param.name, "default"))
-    extra = {k: v for k, v in section.parameters.items() if k not in used and v is not None}
-    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    warned = section.warnings + messages
-    status = section.status if section.status != "ok" or not warned else "warning"
-    reasons = section.reasons + tuple(m for m in messages if m not in section.reasons)
-    return dataclasses.replace(section, parameters=used | extra, origins=origins | section.origins,
-                               warnings=warned, status=status, reasons=reasons)
+_resolved_input = resolved_input
+_finish = finish_section
+_provided = provided_values
 
 
 def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path, measured=None) -> Section:
+    """One measurement analysed in this process, its figures written into ``figure_dir``."""
     spec = section_spec(measurement.technique)
     if spec is None:
         return _failed(measurement, f"no analysis is registered for technique {measurement.technique!r}")
-    with warnings.catch_warnings(record=True) as caught:
-        # what the analysis warns about belongs on its page; library deprecation notices do not
-        warnings.simplefilter("always")
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
-            warnings.simplefilter("ignore", category)
-        try:
-            inp = _resolved_input(spec, study, measurement, figure_dir, measured)
-            section = spec.build(inp)
-        except Exception as exc:  # one failed analysis must not stop the report
-            return _failed(measurement, traceback.format_exception_only(type(exc), exc)[-1].strip())
-    return _finish(section, spec, inp, caught)
+    try:
+        inp = resolved_input(spec, study, measurement, figure_dir, measured)
+    except MetadataError as exc:
+        return _failed(measurement, traceback.format_exception_only(type(exc), exc)[-1].strip())
+    outcome = run_task(Task(measurement.index, measurement.technique, inp))
+    for name, data in outcome.figures.items():
+        (Path(figure_dir) / name).write_bytes(data)
+    return outcome.section
 
 
 def _analysis_order(study: Study) -> list[Measurement]:
     """Measurements whose results other measurements' parameters use come first (e.g. EELS before DPC)."""
-    providers = {param.from_measurement[0] for m in study.all_measurements
-                 if (spec := section_spec(m.technique)) is not None
-                 for param in spec.parameters if param.from_measurement}
-    return sorted(study.all_measurements, key=lambda m: m.technique not in providers)
-
-
-def _provided(measurement: Measurement, section: Section) -> dict:
-    return {(measurement.technique, key): (value, measurement.label) for key, value in section.summary.items()
-            if section.error is None and isinstance(value, (int, float)) and value == value}
+    return [m for stage in analysis_stages(study) for m in stage]
 
 
 @dataclass(frozen=True)
@@ -212,8 +196,15 @@ class StudyResults:
         return self.summary_table().to_html(index=False, na_rep="")
 
 
-def analyze(study: Study, *, figure_dir=None, progress: bool = True) -> StudyResults:
+def analyze(study: Study, *, figure_dir=None, progress: bool = True, workers: int | None = None,
+            client=None, cache=None) -> StudyResults:
     """Analyse every measurement of ``study``.
+
+    Serial, ``workers=N`` and ``client=`` give the same sections in manifest
+    order: every mode runs each measurement through the same function
+    (:func:`ssbkit.report.execution.run_task`), and a measurement whose
+    parameters come from another measurement's result (a DPC thickness from
+    an EELS thickness of the same sample) starts when that one has finished.
 
     Parameters
     ----------
@@ -223,21 +214,37 @@ def analyze(study: Study, *, figure_dir=None, progress: bool = True) -> StudyRes
         Where figure files are written; a new temporary folder when omitted.
     progress : bool
         Show a progress bar.
+    workers : int, optional
+        Number of local worker processes (None or 1: in this process).
+    client : distributed.Client, optional
+        A dask.distributed client; the measurements run as tasks on its cluster.
+    cache : bool, str or Path, optional
+        A result-cache folder (:mod:`ssbkit.report.cache`); True means
+        ``figure_dir / ".ssbkit-cache"``; None or False: no cache. A cached
+        measurement is restored (section, result and figure files) instead of
+        analysed again when its files, resolved parameters, sample and the
+        ssbkit code are unchanged.
 
     Returns
     -------
     StudyResults
+
+    Raises
+    ------
+    ValueError
+        For ``workers`` below 1, or both ``workers > 1`` and ``client``.
+
+    Examples
+    --------
+    >>> results = analyze(study, figure_dir="report", workers=2, cache=True)   # doctest: +SKIP
     """
     figure_dir = Path(figure_dir) if figure_dir is not None else Path(tempfile.mkdtemp(prefix="ssbkit-"))
     figure_dir.mkdir(parents=True, exist_ok=True)
-    sections: dict[int, Section] = {}
-    measured: dict[str, dict] = {}  # per sample: {(technique, summary key): (value, label)}, first one wins
-    for measurement in tqdm(_analysis_order(study), desc="analysing", disable=not progress, unit="meas"):
-        own = measured.setdefault(measurement.sample_id, {})
-        section = _analyse_one(study, measurement, figure_dir, own)
-        sections[measurement.index] = section
-        for key, value in _provided(measurement, section).items():
-            own.setdefault(key, value)
-    results = tuple(MeasurementResult(m, study.sample(m.sample_id), sections[m.index])
+    if cache is True:
+        cache = figure_dir / ".ssbkit-cache"
+    outcomes = run_measurements(study, figure_dir, workers=workers, client=client,
+                                cache=cache if cache else None, progress=progress)
+    results = tuple(MeasurementResult(m, study.sample(m.sample_id), outcomes[m.index].section,
+                                      outcomes[m.index].log, outcomes[m.index].seconds, outcomes[m.index].cached)
                     for m in study.all_measurements)
     return StudyResults(study=study, results=results, figure_dir=figure_dir)
