@@ -2,9 +2,12 @@
 
 ``ssbkit demo [--out DIR] [--data DIR] [--seed N]``
     Generate the embedded demo study, analyse it and write its report.
-``ssbkit report MANIFEST --out DIR``
-    Analyse a user's study and write its report; exit 1 listing the
-    measurements whose analysis failed (the rest of the report is written).
+``ssbkit report MANIFEST --out DIR [--workers N] [--scheduler ADDRESS|local] [--cache-dir DIR] [--no-cache]``
+    Analyse a user's study and write its report and ``results.parquet``;
+    exit 1 listing the measurements whose analysis failed (the rest of the
+    report is written). Unchanged measurements come from the result cache
+    (``DIR/.ssbkit-cache``); ``--workers`` runs local worker processes,
+    ``--scheduler`` a dask.distributed cluster.
 ``ssbkit validate MANIFEST``
     Check a manifest (every parameter against its technique's declaration,
     and every file opened with its technique's reader); exit 1 printing every
@@ -40,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="analyse a study manifest and write its report")
     report.add_argument("manifest", type=Path)
     report.add_argument("--out", type=Path, required=True, help="report folder")
+    report.add_argument("--workers", type=_positive_int, default=None,
+                        help="analyse in N local worker processes (default: one, in this process); with "
+                             "--scheduler local: the cluster's number of workers")
+    report.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the measurements on a dask.distributed scheduler at ADDRESS "
+                             "(e.g. tcp://10.0.0.5:8786); 'local' starts a LocalCluster")
+    report.add_argument("--cache-dir", type=Path, default=None,
+                        help="result cache folder (default: OUT/.ssbkit-cache)")
+    report.add_argument("--no-cache", action="store_true",
+                        help="analyse every measurement again and leave the cache untouched")
 
     validate = sub.add_parser("validate", help="check a study manifest and its files, list every problem")
     validate.add_argument("manifest", type=Path)
@@ -47,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="print the manifest parameters of each technique")
     params.add_argument("technique", nargs="?", default=None, help="one technique (default: all)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
 
 
 def _say(args, message: str) -> None:
@@ -66,15 +86,46 @@ def _load(path: Path, *, read_files: bool = False):
         return None
 
 
+def _client(address: str | None, workers: int | None):
+    """A dask.distributed client for ``--scheduler`` (None without one) and what to close afterwards."""
+    if address is None:
+        return None, ()
+    from distributed import Client, LocalCluster
+
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+        return client, (client, cluster)
+    client = Client(address)
+    return client, (client,)
+
+
+def _analyze_options(args, out: Path) -> dict:
+    """analyze()'s execution options from the report flags (the demo: in this process, cached)."""
+    scheduler = getattr(args, "scheduler", None)
+    cache = None if getattr(args, "no_cache", False) else (getattr(args, "cache_dir", None) or out / ".ssbkit-cache")
+    return {"workers": None if scheduler else getattr(args, "workers", None), "cache": cache}
+
+
 def _report(args, manifest: Path, out: Path) -> int:
     from ssbkit.report import analyze, write_report
+    from ssbkit.report.results_table import write_results_tables
 
     study = _load(manifest)
     if study is None:
         return 1
-    results = analyze(study, figure_dir=out, progress=not args.quiet)
+    client, to_close = _client(getattr(args, "scheduler", None), getattr(args, "workers", None))
+    try:
+        results = analyze(study, figure_dir=out, progress=not args.quiet, client=client,
+                          **_analyze_options(args, out))
+    finally:
+        for item in to_close:
+            item.close()
     index = write_report(results, out)
-    _say(args, f"report written: {index}")
+    write_results_tables(results, out)
+    cached = sum(r.cached for r in results.results)
+    _say(args, f"report written: {index} ({cached} of {len(results.results)} measurements from the cache)")
     if results.failed:
         print(f"error: {len(results.failed)} measurement(s) failed:", file=sys.stderr)
         for failed in results.failed:
