@@ -2,12 +2,13 @@
 
 ``ssbkit demo [--out DIR] [--data DIR] [--seed N]``
     Generate the embedded demo study, analyse it and write its report.
-``ssbkit report MANIFEST --out DIR [--workers N] [--scheduler ADDRESS|local] [--cache-dir DIR] [--no-cache]``
+``ssbkit report MANIFEST --out DIR [--force] [--workers N] [--scheduler ADDRESS|local] [--cache-dir DIR] [--no-cache]``
     Analyse a user's study and write its report and ``results.parquet``;
     exit 1 listing the measurements whose analysis failed (the rest of the
     report is written). Unchanged measurements come from the result cache
     (``DIR/.ssbkit-cache``); ``--workers`` runs local worker processes,
     ``--scheduler`` a dask.distributed cluster.
+    DIR must be new, empty or hold an earlier report (``--force`` otherwise).
 ``ssbkit validate MANIFEST``
     Check a manifest (every parameter against its technique's declaration,
     and every file opened with its technique's reader); exit 1 printing every
@@ -24,7 +25,7 @@ import sys
 from pathlib import Path
 
 from ssbkit import __version__
-from ssbkit.errors import MetadataError
+from ssbkit.errors import MetadataError, ReportFolderError
 
 __all__ = ["main"]
 
@@ -39,10 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("ssbkit-demo"), help="report folder (default: ssbkit-demo)")
     demo.add_argument("--data", type=Path, default=None, help="folder for the generated raw files (default: OUT/data)")
     demo.add_argument("--seed", type=int, default=0, help="random seed of the generated data (default: 0)")
+    demo.add_argument("--force", action="store_true",
+                      help="write into a non-empty folder that holds no earlier report")
 
     report = sub.add_parser("report", help="analyse a study manifest and write its report")
     report.add_argument("manifest", type=Path)
-    report.add_argument("--out", type=Path, required=True, help="report folder")
+    report.add_argument("--out", type=Path, required=True, help="report folder (new, empty, or an earlier report's)")
+    report.add_argument("--force", action="store_true",
+                        help="write into a non-empty folder that holds no earlier report")
     report.add_argument("--workers", type=_positive_int, default=None,
                         help="analyse in N local worker processes (default: one, in this process); with "
                              "--scheduler local: the cluster's number of workers")
@@ -86,6 +91,18 @@ def _load(path: Path, *, read_files: bool = False):
         return None
 
 
+def _claim(out: Path, force: bool) -> bool:
+    """Take ``out`` as the report folder before anything is written; print why not and return False."""
+    from ssbkit.report.folder import claim_folder
+
+    try:
+        claim_folder(out, force=force)
+    except ReportFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _client(address: str | None, workers: int | None):
     """A dask.distributed client for ``--scheduler`` (None without one) and what to close afterwards."""
     if address is None:
@@ -108,21 +125,25 @@ def _analyze_options(args, out: Path) -> dict:
     return {"workers": None if scheduler else getattr(args, "workers", None), "cache": cache}
 
 
-def _report(args, manifest: Path, out: Path) -> int:
+def _report(args, manifest: Path, out: Path, *, claimed: bool = False) -> int:
+    import tempfile
+
     from ssbkit.report import analyze, write_report
     from ssbkit.report.results_table import write_results_tables
 
     study = _load(manifest)
-    if study is None:
+    if study is None or not (claimed or _claim(out, args.force)):
         return 1
-    client, to_close = _client(getattr(args, "scheduler", None), getattr(args, "workers", None))
-    try:
-        results = analyze(study, figure_dir=out, progress=not args.quiet, client=client,
-                          **_analyze_options(args, out))
-    finally:
-        for item in to_close:
-            item.close()
-    index = write_report(results, out)
+    with tempfile.TemporaryDirectory(prefix="ssbkit-figures-") as figures:
+        # figures go to a private folder first; write_report then puts them into `out` by name, atomically
+        client, to_close = _client(getattr(args, "scheduler", None), getattr(args, "workers", None))
+        try:
+            results = analyze(study, figure_dir=figures, progress=not args.quiet, client=client,
+                              **_analyze_options(args, out))
+        finally:
+            for item in to_close:
+                item.close()
+        index = write_report(results, out, force=True)
     write_results_tables(results, out)
     cached = sum(r.cached for r in results.results)
     _say(args, f"report written: {index} ({cached} of {len(results.results)} measurements from the cache)")
@@ -167,10 +188,12 @@ def main(argv=None) -> int:
         return _report(args, args.manifest, args.out)
     from ssbkit.demo import write_demo_study
 
+    if not _claim(args.out, args.force):
+        return 1
     data = args.data if args.data is not None else args.out / "data"
     manifest = write_demo_study(data, seed=args.seed)
     _say(args, f"demo study written: {manifest}")
-    return _report(args, manifest, args.out)
+    return _report(args, manifest, args.out, claimed=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ __all__ = [
     "MetadataError",
     "FitError",
     "CalibrationError",
+    "ReportFolderError",
 ]
 
 
@@ -74,3 +75,11 @@ class FitError(SsbkitError, RuntimeError):
 
 class CalibrationError(SsbkitError, ValueError):
     """A calibration needed by an analysis is missing or cannot be found."""
+
+
+class ReportFolderError(SsbkitError, ValueError):
+    """The report cannot be written where it was asked to without harming other files.
+
+    Raised for an output path that is a file, a non-empty folder the report
+    did not create (unless ``force``), or a file name that would leave the folder.
+    """

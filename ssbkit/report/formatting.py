@@ -28,7 +28,16 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_measurement", "format_number"]
+__all__ = ["format_measurement", "format_number", "key_label"]
+
+#: Unit suffixes of summary keys (units in names, DESIGN.md) and how a reader writes them.
+UNIT_SUFFIXES = (
+    ("_s_per_cm", "S/cm"), ("_v_per_m", "V/m"), ("_c_per_m2", "C/m²"), ("_c_per_m3", "C/m³"),
+    ("_mah_g", "mAh/g"), ("_mah", "mAh"), ("_mwh", "mWh"), ("_ohm", "Ω"), ("_pct", "%"), ("_nm", "nm"),
+    ("_ev", "eV"), ("_kev", "keV"), ("_mrad", "mrad"), ("_deg", "deg"), ("_angstrom", "Å"), ("_px", "px"),
+    ("_cm2", "cm²"), ("_cm", "cm"), ("_k", "K"), ("_s", "s"), ("_v", "V"), ("_a", "A"), ("_f", "F"),
+    ("_mg", "mg"), ("_g_cm3", "g/cm³"),
+)
 
 
 def format_number(value, digits: int = 5) -> str:
@@ -39,7 +48,27 @@ def format_number(value, digits: int = 5) -> str:
         return "n/a"
     if isinstance(value, int):
         return str(value)
-    return f"{value:.{digits}g}"
+    text = f"{value:.{digits}g}"
+    if "e" in text:  # 3.2724e+08 -> 3.2724e8, as the values with an error print
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def key_label(key: str) -> str:
+    """A summary key as a table label with its unit: ``"first_charge_capacity_mah_g"`` → ``"first charge capacity [mAh/g]"``.
+
+    Examples
+    --------
+    >>> key_label("sigma_err_s_per_cm")
+    'sigma err [S/cm]'
+    >>> key_label("n_complete_cycles")
+    'n complete cycles'
+    """
+    for suffix, unit in UNIT_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return f"{key[: -len(suffix)].replace('_', ' ')} [{unit}]"
+    return key.replace("_", " ")
 
 
 def format_measurement(value, error=None) -> str:

@@ -10,6 +10,7 @@ summary for ``summary.csv``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ssbkit.errors import MetadataError
+from ssbkit.report.figures import companion_files, save_figure, style
 from ssbkit.report.parameters import Param, check_parameters, coerce
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "register_comparison",
     "comparison_builder",
     "figure_prefix",
+    "safe_name",
     "save_figure",
 ]
 
@@ -67,13 +70,23 @@ class Figure:
     Parameters
     ----------
     filename : str
-        File name relative to the report folder (PNG or SVG).
+        PNG file name relative to the report folder; an SVG and a CSV of the plotted data lie beside it.
     caption : str
         One-sentence caption.
     """
 
     filename: str
     caption: str
+
+    @property
+    def vector_filename(self) -> str:
+        """The SVG written beside the PNG (:func:`ssbkit.report.figures.save_figure`)."""
+        return companion_files(self.filename)[0]
+
+    @property
+    def data_filename(self) -> str:
+        """The CSV of the plotted numbers written beside the PNG."""
+        return companion_files(self.filename)[1]
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,9 @@ class Section:
     origins : dict
         Where each parameter in ``parameters`` came from (``"file"`` for values
         the section read from the file; the runner adds the others).
+    headline : tuple of Quantity
+        The one to three numbers of this measurement that the overview page
+        lists for its sample (e.g. σ, first-cycle capacities, phases found).
     """
 
     technique: str
@@ -179,20 +195,21 @@ class Section:
     status: str = "ok"
     reasons: tuple[str, ...] = ()
     origins: dict = field(default_factory=dict)
+    headline: tuple[Quantity, ...] = ()
+
+
+def safe_name(text: str) -> str:
+    """``text`` made safe for a file name, unique: when characters had to be replaced, a short hash
+    of the original is appended, so ``"m/1"`` and ``"m_1"`` never share a file."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+    if safe != text or not safe:
+        safe += "-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return safe
 
 
 def figure_prefix(label: str) -> str:
-    """A file-name-safe prefix for the figures of the measurement ``label``."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label) + "-"
-
-
-def save_figure(fig, folder: Path, filename: str, *, dpi: int = 100) -> str:
-    """Write the matplotlib figure ``fig`` to ``folder / filename``, close it, return ``filename``."""
-    import matplotlib.pyplot as plt
-
-    fig.savefig(Path(folder) / filename, dpi=dpi)
-    plt.close(fig)
-    return filename
+    """A file-name-safe prefix, unique per label, for the figures of the measurement ``label``."""
+    return safe_name(label) + "-"
 
 
 SectionBuilder = Callable[[SectionInput], Section]
@@ -359,7 +376,8 @@ def register(technique: str, *, parameters: Sequence[Param] = (), files: tuple[i
 
         @functools.wraps(func)
         def build(inp: SectionInput) -> Section:
-            return func(prepare_input(_SPECS[technique], inp))
+            with style():
+                return func(prepare_input(_SPECS[technique], inp))
 
         _SPECS[technique] = SectionSpec(technique, build, tuple(parameters), files[0], files[1], files_doc,
                                         check, probe)
@@ -426,8 +444,13 @@ def register_comparison(technique: str) -> Callable[[ComparisonBuilder], Compari
     """
 
     def decorator(func: ComparisonBuilder) -> ComparisonBuilder:
-        _COMPARISONS[technique] = func
-        return func
+        @functools.wraps(func)
+        def compare(items, figure_dir, prefix):
+            with style():
+                return func(items, Path(figure_dir), prefix)
+
+        _COMPARISONS[technique] = compare
+        return compare
 
     return decorator
 

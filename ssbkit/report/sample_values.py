@@ -15,6 +15,7 @@ __all__ = [
     "cell_area_cm2",
     "cell_thickness_cm",
     "coating_thickness_nm",
+    "electrolyte_formula",
     "material_formulas",
     "sample_elements",
 ]
@@ -36,6 +37,12 @@ def cathode_formula(sample) -> str | None:
     """``cathode.material``."""
     cathode = _part(sample, "cathode")
     return None if cathode is None else cathode.material
+
+
+def electrolyte_formula(sample) -> str | None:
+    """``electrolyte.material``."""
+    electrolyte = _part(sample, "electrolyte")
+    return None if electrolyte is None else electrolyte.material
 
 
 def cell_thickness_cm(sample) -> float | None:

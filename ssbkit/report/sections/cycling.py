@@ -25,7 +25,6 @@ from ssbkit.report.registry import (
 from ssbkit.report.sample_values import cathode_active_mass_mg, cathode_formula
 from ssbkit.report.series_labels import coating_axis_label, coating_label, sort_by_coating
 
-_DPI = 100
 
 
 def _theoretical(sample) -> float | None:
@@ -63,10 +62,6 @@ def _probe(files, p) -> None:
     _read(files[0], p)
 
 
-def _save(fig, folder, name) -> str:
-    fig.tight_layout()
-    return save_figure(fig, folder, name, dpi=_DPI)
-
 
 def _figures(result: echem.CyclingAnalysis, inp: SectionInput) -> list[Figure]:
     prefix, folder, unit = inp.figure_prefix, inp.figure_dir, result.capacity_unit
@@ -74,25 +69,25 @@ def _figures(result: echem.CyclingAnalysis, inp: SectionInput) -> list[Figure]:
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.first_cycle.plot(ax)
     ax.set_title(f"cycle {int(result.cycles['cycle'].iloc[0])}", fontsize=9)
-    figures.append(Figure(_save(fig, folder, prefix + "first_cycle.png"),
+    figures.append(Figure(save_figure(fig, folder, prefix + "first_cycle.png"),
                           f"First-cycle charge (solid) and discharge (dashed) voltage against capacity ({unit})."))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.normalized.plot(ax)
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, folder, prefix + "normalized_curves.png"),
+    figures.append(Figure(save_figure(fig, folder, prefix + "normalized_curves.png"),
                           "Normalized charge-discharge curves: capacity of each half-cycle scaled to 0-1, "
                           "so that growing polarization shows apart from capacity loss."))
     if result.fade is not None:
         fig, ax = plt.subplots(figsize=(5, 3.6))
         result.fade.plot(ax)
         ax.set_title(f"reference cycle {result.fade.reference_cycle}, {result.fade.model} fit (dashed)", fontsize=9)
-        figures.append(Figure(_save(fig, folder, prefix + "retention.png"),
+        figures.append(Figure(save_figure(fig, folder, prefix + "retention.png"),
                               "Discharge-capacity retention against cycle number with the fitted fade model."))
     if result.dqdv is not None:
         fig, ax = plt.subplots(figsize=(5, 3.6))
         result.dqdv.plot(ax)
         ax.set_title(f"cycle {result.dqdv.cycle}", fontsize=9)
-        figures.append(Figure(_save(fig, folder, prefix + "dqdv.png"),
+        figures.append(Figure(save_figure(fig, folder, prefix + "dqdv.png"),
                               "Differential capacity dQ/dV on the monotonic voltage envelope "
                               "(Savitzky-Golay derivative; charge above zero, discharge below)."))
     return figures
@@ -118,6 +113,18 @@ def _quantities(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity,
                  fade.fade_per_cycle_pct_stderr if fade.stderr_available else None),
         Quantity(f"cycles to 80 % retention ({fade.cycles_to_80pct_status})", fade.cycles_to_80pct, ""),
     )
+
+
+def _headline(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity, ...]:
+    """Names that are the same for every cell, so the overview lines cells up in columns."""
+    key, unit = ("mah_g" if result.active_mass_mg else "mah"), result.capacity_unit
+    fade = result.fade
+    retention = "n/a" if fade is None or fade.last_cycle == fade.reference_cycle else \
+        f"{100 * fade.retention:.1f} after {fade.last_cycle - fade.reference_cycle} cycles"
+    return (Quantity("1st-cycle charge capacity", numbers[f"first_charge_capacity_{key}"], unit),
+            Quantity("1st-cycle discharge capacity", numbers[f"first_discharge_capacity_{key}"], unit),
+            Quantity("1st-cycle coulombic efficiency", numbers["first_coulombic_efficiency_pct"], "%"),
+            Quantity("capacity retention", retention, "%"))
 
 
 def _first_cycles_table(result: echem.CyclingAnalysis) -> Table:
@@ -146,10 +153,12 @@ def build(inp: SectionInput) -> Section:
     origins = {"format": "file" if p["format"] is None else "manifest"}
     if p["reference_cycle"] is None:
         origins["reference_cycle"] = "default (first complete cycle)"
+    quantities = _quantities(result, numbers)
     return Section(technique="cycling", title=f"Galvanostatic cycling: {inp.label}",
-                   quantities=_quantities(result, numbers), figures=tuple(_figures(result, inp)),
+                   quantities=quantities, figures=tuple(_figures(result, inp)),
                    tables=(_first_cycles_table(result),), parameters=used, origins=origins, summary=numbers,
-                   result=result, status=result.status, reasons=result.quality_reasons)
+                   result=result, status=result.status, reasons=result.quality_reasons,
+                   headline=_headline(result, numbers))
 
 
 @register_comparison("cycling")
@@ -171,12 +180,12 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     for sample, section in items:
         section.result.fade.plot(ax, label=sample.id)
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "retention_all.png"),
+    figures.append(Figure(save_figure(fig, figure_dir, figure_prefix + "retention_all.png"),
                           "Discharge-capacity retention against cycle number for every cell."))
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     series.plot(ax, x=amounts, xlabel=axis)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "retention_vs_coating.png"),
+    figures.append(Figure(save_figure(fig, figure_dir, figure_prefix + "retention_vs_coating.png"),
                           f"Retention after the same {series.cycles_compared} cycles from each cell's reference "
                           "cycle against coating amount: mean ± standard deviation over replicate cells "
                           "(squares) and every cell (grey dots)."))
@@ -189,7 +198,7 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     ax.set_xlabel(f"capacity ({items[0][1].result.first_cycle.capacity_unit})")
     ax.set_ylabel("voltage (V)")
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "first_cycle_all.png"),
+    figures.append(Figure(save_figure(fig, figure_dir, figure_prefix + "first_cycle_all.png"),
                           "First-cycle charge (solid) and discharge (dashed) curves of every cell."))
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -202,7 +211,7 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     ax.set_xlabel("normalized capacity")
     ax.set_ylabel("voltage (V)")
     ax.legend(fontsize=8)
-    figures.append(Figure(_save(fig, figure_dir, figure_prefix + "normalized_common_all.png"),
+    figures.append(Figure(save_figure(fig, figure_dir, figure_prefix + "normalized_common_all.png"),
                           f"Normalized charge-discharge curves {series.cycles_compared} cycles after each cell's "
                           "reference cycle: the same cycle count for every cell."))
 

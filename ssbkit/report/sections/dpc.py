@@ -26,11 +26,11 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 from ssbkit.report.sample_values import coating_thickness_nm
 from ssbkit.report.series_labels import coating_label
 
-_DPI = 100
 #: Coating thickness of the "with coating" model when the sample gives none, nm.
 MODEL_COATING_NM = 10.0
 
@@ -125,8 +125,7 @@ def _map_grid(maps, titles, draw, path, suptitle):
         ax.set_axis_off()
     fig.suptitle(suptitle, fontsize=10)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.88, wspace=0.25, hspace=0.4)
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path.parent, path.name)
 
 
 def _charge_panel(charge, ax, vmax):
@@ -191,16 +190,14 @@ def build(inp: SectionInput) -> Section:
     a2.set_title("net charge density across the interface")
     fig.tight_layout()
     name = pre + "dpc_profiles.png"
-    fig.savefig(fig_dir / name, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, fig_dir, name)
     figures.append(Figure(name, "Interface profiles (cathode → electrolyte) of the net field and net charge density per bias."))
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     series.plot(axes)
     fig.tight_layout()
     name = pre + "dpc_vs_bias.png"
-    fig.savefig(fig_dir / name, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, fig_dir, name)
     figures.append(Figure(name, "Net charge per interface area in the electrolyte and electrolyte space-charge-layer "
                                 f"width (net field ≥ {100 * series.scl_fraction:g} % of its boundary value) "
                                 "against bias."))
@@ -213,8 +210,7 @@ def build(inp: SectionInput) -> Section:
     ax.set_title(f"simulated interface field at {max(biases):g} V (Mott–Schottky model)")
     fig.tight_layout()
     name = pre + "dpc_model.png"
-    fig.savefig(fig_dir / name, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, fig_dir, name)
     figures.append(Figure(name, f"1D Poisson model of the interface field with and without a {coating} layer."))
 
     top = series.top
@@ -245,7 +241,7 @@ def build(inp: SectionInput) -> Section:
         used["pixel_size_nm"], origins["pixel_size_nm"] = deflections[0].pixel_size_nm, "file"
     return Section(technique="dpc", title=f"DPC-STEM under bias — {inp.label}", quantities=quantities,
                    figures=tuple(figures), tables=(table,), parameters=used, origins=origins, summary=summary,
-                   result=result)
+                   result=result, headline=(quantities[0], quantities[2]))
 
 
 @register_comparison("dpc")
@@ -277,8 +273,7 @@ def compare(items, figure_dir, figure_prefix):
         ax.legend(fontsize=7)
     fig.tight_layout()
     name = figure_prefix + "dpc_compare.png"
-    fig.savefig(figure_dir / name, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, figure_dir, name)
     summary = {f"{s.id}_net_charge_at_max_bias_c_per_m2": float(sec.result.series.net_charge_c_per_m2[sec.result.series.top])
                for s, sec in items}
     summary.update({f"{s.id}_net_field_peak_at_max_bias_v_per_m":

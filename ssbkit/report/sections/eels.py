@@ -34,7 +34,6 @@ from ssbkit.report.registry import (
 from ssbkit.report.sample_values import cathode_formula, sample_elements
 from ssbkit.report.series_labels import coating_axis_label, sort_by_coating
 
-_DPI = 100
 _FILE_KEYS = ("beam_energy_kev", "collection_semiangle_mrad", "convergence_semiangle_mrad")
 
 PARAMETERS = (
@@ -172,9 +171,6 @@ def _profiles(data, params, elements):
     return profiles, notes, separated
 
 
-def _save(fig, inp: SectionInput, name: str) -> str:
-    return save_figure(fig, inp.figure_dir, inp.figure_prefix + name, dpi=_DPI)
-
 
 @register("eels", parameters=PARAMETERS, files=(1, None), check=_check, probe=_probe,
           files_doc="low-loss spectra or scans (thickness) and core-loss line scans (profiles)")
@@ -217,7 +213,7 @@ def build(inp: SectionInput) -> Section:
                 ]
             fig, ax = plt.subplots(figsize=(6.4, 4.2))
             thickness_result.plot(ax)
-            figures.append(Figure(_save(fig, inp, "eels_lowloss.png"), "Low-loss spectrum with the zero-loss cut; the shaded area is I0."))
+            figures.append(Figure(save_figure(fig, inp.figure_dir, inp.figure_prefix + "eels_lowloss.png"), "Low-loss spectrum with the zero-loss cut; the shaded area is I0."))
         else:
             profiles, notes, separated = _profiles(data, params, elements)
             if separated is not None:
@@ -238,7 +234,7 @@ def build(inp: SectionInput) -> Section:
             fig, ax = plt.subplots(figsize=(6.4, 4.2))
             profiles.plot(ax, normalize=True, interface_nm=interface)
             ax.set_title(f"{inp.label}: edge profiles", fontsize=9)
-            figures.append(Figure(_save(fig, inp, "eels_profiles.png"), "Background-subtracted edge intensities (normalized) against distance from the interface."))
+            figures.append(Figure(save_figure(fig, inp.figure_dir, inp.figure_prefix + "eels_profiles.png"), "Background-subtracted edge intensities (normalized) against distance from the interface."))
             tables.append(
                 Table(
                     "Edge windows (eV)",
@@ -267,6 +263,7 @@ def build(inp: SectionInput) -> Section:
         origins=origins,
         summary=summary,
         result=EELSSectionResult(thickness_result, profiles, interface, kk, separated),
+        headline=tuple(q for q in quantities if q.name.startswith("thickness t")),
         status="warning" if reasons else "ok",
         reasons=tuple(dict.fromkeys(reasons)),
     )
@@ -317,8 +314,7 @@ def compare(items, figure_dir, figure_prefix):
     ax.legend(fontsize=8)
     fig.tight_layout()
     filename = figure_prefix + "eels_comparison.png"
-    fig.savefig(figure_dir / filename, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, figure_dir, filename)
     return Section(
         technique="eels",
         title="EELS: edge profiles across the interface and lamella thickness by sample",

@@ -27,7 +27,6 @@ from ssbkit.report.registry import (
 )
 from ssbkit.report.sample_values import cell_area_cm2, cell_thickness_cm
 
-_DPI = 100
 
 PARAMETERS = (
     Param("thickness_cm", "number", "pellet thickness d", "cm", minimum=0, exclusive_minimum=True, required=True,
@@ -65,9 +64,6 @@ def _probe(files, p) -> None:
         _load(path, p["sweep"])
 
 
-def _save(fig, inp: SectionInput, name: str) -> str:
-    return save_figure(fig, inp.figure_dir, f"{inp.figure_prefix}{name}.png", dpi=_DPI)
-
 
 @register("eis", parameters=PARAMETERS, files=(1, None), check=_check, probe=_probe,
           files_doc="one impedance spectrum, or one per temperature")
@@ -102,7 +98,7 @@ def build(inp: SectionInput) -> Section:
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(0, 2.5 * bulk.resistance_ohm)
     ax.set_ylim(0, 1.25 * bulk.resistance_ohm)
-    figures.append(Figure(_save(fig, inp, "eis_nyquist"),
+    figures.append(Figure(save_figure(fig, inp.figure_dir, f"{inp.figure_prefix}eis_nyquist.png"),
                           f"Nyquist plot (zoomed on the arc/spike junction) with the "
                           f"{bulk.circuit or 'intercept'} fit (dotted: R_e), Bode plot and relative "
                           "residuals."))
@@ -145,7 +141,7 @@ def build(inp: SectionInput) -> Section:
         act = echem.arrhenius(temps, sig, form=form, sigma_err_s_per_cm=err if np.all(err > 0) else None)
         ax = act.plot()
         ax.set_title(f"{inp.sample.id}: Arrhenius ({form})")
-        figures.append(Figure(_save(ax.figure, inp, "eis_arrhenius"),
+        figures.append(Figure(save_figure(ax.figure, inp.figure_dir, f"{inp.figure_prefix}eis_arrhenius.png"),
                               f"Arrhenius plot of the conductivities ({act.prefactor_unit} prefactor)."))
         quantities.append(Quantity("activation energy E_a", act.ea_ev, "eV", act.ea_err_ev))
         tables.append(Table("conductivity against temperature",
@@ -162,7 +158,8 @@ def build(inp: SectionInput) -> Section:
                    figures=tuple(figures), tables=tuple(tables), parameters=used, origins=origins,
                    summary={k: (float(v) if isinstance(v, (float, np.floating)) else v)
                             for k, v in summary.items()},
-                   result=result, status=status, reasons=reasons)
+                   result=result, status=status, reasons=reasons,
+                   headline=tuple(q for q in quantities if q.name in ("ionic conductivity σ", "activation energy E_a")))
 
 
 def _quality(bulks, kk) -> tuple[str, tuple[str, ...]]:
@@ -203,8 +200,7 @@ def compare(items, figure_dir, figure_prefix):
             ax.plot(np.full(len(replicate), k), np.asarray(replicate) * 1e3, "o", color="0.3", ms=4)
     ax.set_ylabel("σ (mS/cm)")
     filename = f"{figure_prefix}eis_conductivity.png"
-    fig.savefig(figure_dir / filename, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, figure_dir, filename)
     return Section(
         technique="eis", title="Ionic conductivity by sample",
         quantities=tuple(Quantity(f"σ {n} ({how})", s, "S/cm", e) for n, s, e, how in points),

@@ -22,7 +22,6 @@ from ssbkit.report.registry import (
     save_figure,
 )
 
-_DPI = 100
 
 PARAMETERS = (
     Param("onset_current_a", "number", "|I| threshold that defines the onset voltage "
@@ -41,10 +40,6 @@ def _check(p, files) -> list[str]:
 def _probe(files, p) -> None:
     echem.read_iv(files[0], format=p["format"])
 
-
-def _save(fig, folder, name) -> str:
-    fig.tight_layout()
-    return save_figure(fig, folder, name, dpi=_DPI)
 
 
 def _current_unit(current_a) -> tuple[str, float]:
@@ -69,7 +64,7 @@ def build(inp: SectionInput) -> Section:
     ax.set_title(inp.label)
     figures = [
         Figure(
-            _save(fig, inp.figure_dir, prefix + "iv.png"),
+            save_figure(fig, inp.figure_dir, prefix + "iv.png"),
             "Current against bias, rising sweep solid, falling dashed; dotted line: onset voltage.",
         )
     ]
@@ -77,7 +72,7 @@ def build(inp: SectionInput) -> Section:
     result.plot_resistance(ax)
     figures.append(
         Figure(
-            _save(fig, inp.figure_dir, prefix + "differential_resistance.png"),
+            save_figure(fig, inp.figure_dir, prefix + "differential_resistance.png"),
             "Differential resistance |dV/dI| along the sweep.",
         )
     )
@@ -99,6 +94,7 @@ def build(inp: SectionInput) -> Section:
         | ({} if onset is not None else {"onset_current_a": "default (1 % of the largest |I|)"}),
         summary=summary,
         result=result,
+        headline=quantities[:1],
     )
 
 
@@ -117,7 +113,7 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8)
     figure = Figure(
-        _save(fig, figure_dir, figure_prefix + "iv_all.png"),
+        save_figure(fig, figure_dir, figure_prefix + "iv_all.png"),
         "I-V curves (left) and differential resistance (right) of every sample.",
     )
     rows = tuple(

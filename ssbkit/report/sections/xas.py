@@ -22,6 +22,7 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 from ssbkit.report.series_labels import coating_label
 
@@ -97,14 +98,13 @@ def build(inp: SectionInput) -> Section:
                       f"ΔE0 = {result.edge_shift_ev:+.2f} eV, R = {result.r_factor:.1e}", fontsize=9)
     filename = inp.figure_prefix + "xas_before_after.png"
     fig.tight_layout()
-    fig.savefig(inp.figure_dir / filename, dpi=100)
-    plt.close(fig)
+    save_figure(fig, inp.figure_dir, filename)
     summary = {"element": element, "edge": edge}
     summary.update({k: v for k, v in result.summary().items() if k != "verdict"})
     summary["verdict"] = result.verdict
     quantities = (
-        Quantity("E0 before", round(result.e0_before_ev, 2), "eV"),
-        Quantity("E0 after", round(result.e0_after_ev, 2), "eV"),
+        Quantity("E0 before", result.e0_before_ev, "eV"),
+        Quantity("E0 after", result.e0_after_ev, "eV"),
         Quantity("edge shift", result.edge_shift_ev, "eV",
                  None if not np.isfinite(result.edge_shift_stderr_ev) else result.edge_shift_stderr_ev),
         Quantity("R-factor", result.r_factor, ""),
@@ -126,6 +126,8 @@ def build(inp: SectionInput) -> Section:
         origins=origins,
         summary=summary,
         result=result,
+        headline=(Quantity(f"{edge_name} edge shift ({'changed' if result.changed else 'unchanged'})",
+                           result.edge_shift_ev, "eV", quantities[2].error),),
     )
 
 
@@ -164,8 +166,7 @@ def compare(items, figure_dir, figure_prefix):
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     filename = figure_prefix + "xas_difference_comparison.png"
-    fig.savefig(figure_dir / filename, dpi=100)
-    plt.close(fig)
+    save_figure(fig, figure_dir, filename)
     return Section(
         technique="xas",
         title="XANES before/after: samples compared",

@@ -30,11 +30,11 @@ from ssbkit.report.registry import (
     Table,
     register,
     register_comparison,
+    save_figure,
 )
 from ssbkit.report.sample_values import sample_elements
 from ssbkit.report.series_labels import coating_axis_label, coating_label, sort_by_coating
 
-_DPI = 100
 #: Elements of the usual impurities added to a sample's own: carbonates, hydroxides, oxides.
 IMPURITY_ELEMENTS = ("C", "H", "O")
 
@@ -129,8 +129,7 @@ def build(inp: SectionInput) -> Section:
                  fontsize=9)
     name = f"{inp.figure_prefix}xrd_pattern.png"
     fig.tight_layout()
-    fig.savefig(inp.figure_dir / name, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, inp.figure_dir, name)
     figures.append(Figure(name, "Observed (points), calculated (line) and difference patterns with one row of "
                                 "reflection ticks per identified phase."))
     quantities = [Quantity("Rwp", 100 * result.rwp, "%")]
@@ -158,7 +157,8 @@ def build(inp: SectionInput) -> Section:
     return Section(technique="xrd", title="Powder XRD: phases, lattice parameters and weight fractions",
                    quantities=tuple(quantities), figures=tuple(figures), tables=tuple(tables),
                    parameters=parameters, origins=origins, summary=summary, result=result, status=status,
-                   reasons=tuple(result.quality_reasons))
+                   reasons=tuple(result.quality_reasons),
+                   headline=(Quantity("phases found", ", ".join(result.formulas) or "none", ""),))
 
 
 def _wfrac(section, formula: str) -> tuple[float, float]:
@@ -189,8 +189,7 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     name1 = f"{figure_prefix}xrd_fractions.png"
-    fig.savefig(figure_dir / name1, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, figure_dir, name1)
     fig, ax = plt.subplots(figsize=(6.5, 5))
     for k, (sample, sec) in enumerate(series):
         pattern = sec.result.pattern
@@ -202,8 +201,7 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     name2 = f"{figure_prefix}xrd_stacked.png"
-    fig.savefig(figure_dir / name2, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, figure_dir, name2)
     rows = tuple((coating_label(s), *(f"{_wfrac(sec, f)[0]:.1f}" for f in formulas), f"{100 * sec.result.rwp:.2f}")
                  for s, sec in series)
     summary = {f"wfrac_{f}_{s.id}_pct": _wfrac(sec, f)[0] for f in formulas for s, sec in series}
