@@ -42,7 +42,7 @@ from scipy.signal import find_peaks
 from echem.eis.circuits import _Element, _Group, parse_circuit
 from echem.eis.data import EISData, require_single_sweep
 from echem.eis.features import spectrum_features
-from echem.eis.fitting import NOISE_FLOOR, CircuitFit, data_guess, fit_starts, kk_level, runs_test
+from echem.eis.fitting import NOISE_FLOOR, CircuitFit, data_guess, fit_starts, kk_level
 from ssbkit.errors import FitError
 
 __all__ = ["CIRCUIT_LIBRARY", "CRITERIA", "CircuitSelection", "RelaxationPeaks", "information_criteria",
