@@ -194,3 +194,20 @@ def test_series_compares_the_same_cycle_count_and_pools_replicates(shared_data):
     assert series.retention_pct[0] == pytest.approx(at_k)
     assert series.retention_pct_std[0] == pytest.approx(0.0)  # identical replicates
     assert np.isnan(series.retention_pct_std[1])  # one cell: no spread, not a zero
+
+
+def test_xrd_searches_the_samples_own_chemistry(tmp_path, shared_data):
+    """XERUS LiMn2O4 + Li2MnO3 (weighed mixture) in a sample whose cathode is LiMn2O4, no parameters:
+    the search is the sample's elements plus C, H, O, so no foreign phase (the old default said LiCoO2)."""
+    from pymatgen.core import Composition
+
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "LiMn2O4"}')
+    path = shared_data / "xrd/xerus_limno_bench/LiMn2O4+Li2MnO3_parsed.csv"
+    study = ssbkit.Study.load(_manifest(tmp_path, sample, [("xrd", path, {})]))
+    values, origins = study.parameters(study.all_measurements[0])
+    assert values["elements"] == ["C", "H", "Li", "Mn", "O"] and origins["elements"] == "sample"
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    assert section.error is None
+    found = {el.symbol for phase in section.result.phases for el in Composition(phase.formula)}
+    assert found <= {"C", "H", "Li", "Mn", "O"}
+    assert "Li2MnO3" in section.result.formulas and len(section.result.phases) == 2

@@ -143,8 +143,10 @@ def build(inp: SectionInput) -> Section:
     if result.refinement is not None:
         quantities.append(Quantity("zero shift", result.refinement.zero_shift_deg, "deg",
                                    result.refinement.zero_shift_error_deg))
-    quantities.append(Quantity("peaks no phase explains", float(result.unexplained_peaks_deg.size), "peaks"))
-    tables = [_phase_table(result)]
+    quantities.append(Quantity("peaks no phase explains", int(result.unexplained_peaks_deg.size), "peaks"))
+    if result.no_match:
+        quantities.insert(0, Quantity("phases", "no match among the references searched", ""))
+    tables = [_phase_table(result)] if result.phases else []
     if result.unexplained_peaks_deg.size:
         tables.append(_unexplained_table(result, pattern.wavelength_angstrom))
     summary = {k: v for k, v in result.summary().items() if isinstance(v, (int, float, str, bool))}
