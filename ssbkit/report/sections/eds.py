@@ -248,9 +248,9 @@ def _contact_quantities(contact) -> list[Quantity]:
     width, err = _width_text(contact)
     band = contact.band_half_width_nm if contact.pixel_size_nm is not None else contact.band_half_width_px
     out = [
-        Quantity(f"contact fraction (threshold {contact.threshold:g})", contact.contact_fraction, ""),
+        Quantity(f"contact fraction (threshold {contact.threshold:g})", f"{contact.contact_fraction:.3f}", ""),
         Quantity(f"contact fraction range over thresholds {t0:g}–{t1:g}", f"{lo:.3f}–{hi:.3f}", ""),
-        Quantity(f"void fraction of the ±{format_number(band, 3)} {unit} band", contact.void_fraction, ""),
+        Quantity(f"void fraction of the ±{format_number(band, 3)} {unit} band", f"{contact.void_fraction:.3f}", ""),
         Quantity(f"void fraction range over thresholds {t0:g}–{t1:g}", f"{vlo:.3f}–{vhi:.3f}", ""),
         Quantity(f"{contact.cathode_line} → {contact.electrolyte_line} 10–90 % width"
                  + (" (upper bound: below the X-ray generation range)" if contact.width_is_upper_bound else ""),
@@ -258,10 +258,10 @@ def _contact_quantities(contact) -> list[Quantity]:
     ]
     if contact.generation_range_nm is not None:
         out.append(Quantity("X-ray generation range (Kanaya–Okayama, less dense phase)",
-                            contact.generation_range_nm, "nm"))
-    out += [Quantity("interface angle (from +x towards +y)", contact.interface_angle_deg, "deg"),
-            Quantity("traced interface length", contact.interface_length_nm if unit == "nm" else contact.contact.size,
-                     unit)]
+                            f"{contact.generation_range_nm:.0f}", "nm"))
+    length = contact.interface_length_nm if unit == "nm" else contact.contact.size
+    out += [Quantity("interface angle (from +x towards +y)", f"{contact.interface_angle_deg:.1f}", "deg"),
+            Quantity("traced interface length", f"{length:.0f}", unit)]
     return out
 
 
