@@ -39,14 +39,14 @@ def test_demo_end_to_end(demo_report):
     assert set(summary["status"]) == {"ok"}
     assert set(summary["sample"]) == {s.id for s in DEMO_SAMPLES}
     # the reference study's techniques are all there, and every section shows a figure
-    assert set(summary["technique"]) == {"eis", "cycling", "iv", "xrd", "xas", "eels", "dpc"}
+    assert set(summary["technique"]) == {"eis", "cycling", "iv", "xrd", "xas", "eels", "dpc", "eds", "image"}
     for page in [*(out / f"{s.id}.html" for s in DEMO_SAMPLES), out / "comparison.html"]:
         sections = page.read_text().split('<section class="technique"')[1:]
         assert sections, page.name
         for block in sections:
             assert "<img " in block, f"{page.name}: a section without a figure: {block[:120]}"
     comparison = (out / "comparison.html").read_text()
-    for technique in ("cycling", "iv", "xrd", "xas", "eels", "dpc"):
+    for technique in ("cycling", "iv", "xrd", "xas", "eels", "dpc", "eds"):
         assert f"<small>({technique})</small>" in comparison, technique
 
 
