@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.finite import require_finite
 from ssbkit._shared.limits import check_size, regular_file
 from ssbkit.errors import FormatError
 
@@ -163,10 +164,9 @@ def _to_eels_data(signal: dict, path: Path, fmt: str, n_found: int) -> EELSData:
     if "axis" in e_axis:
         energy = np.asarray(e_axis["axis"], dtype=float) * factor
     else:
-        energy = (float(e_axis.get("offset", 0.0)) + float(e_axis.get("scale", 1.0)) * np.arange(size)) * factor
-    counts = np.moveaxis(data, e_dim, -1).astype(float)
-    if not np.all(np.isfinite(counts)):
-        raise FormatError("counts contain NaN or infinite values", path=path)
+        with np.errstate(invalid="ignore", over="ignore"):  # an inf/NaN scale is refused by EELSData below
+            energy = (float(e_axis.get("offset", 0.0)) + float(e_axis.get("scale", 1.0)) * np.arange(size)) * factor
+    counts = require_finite(np.moveaxis(data, e_dim, -1), path=path, what="counts")  # NaN, inf, |x| >= 1e100
     nav = [
         NavigationAxis(
             name=str(ax.get("name", "") or ""),

@@ -24,6 +24,16 @@ def test_emsa_npoints_not_a_whole_number(shared_data, tmp_path, token):
         eels.read_eels(path)
 
 
+def test_absurd_count_refused_naming_the_channel(shared_data, tmp_path):
+    lines = (shared_data / "eels" / "exspy_lowloss_spectrum.msa").read_text().splitlines()
+    start = lines.index("#SPECTRUM    : ") + 1
+    lines[start + 10] = "1e300"  # finite, but sums and logs of it overflow downstream
+    path = tmp_path / "absurd.msa"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError, match=r"absurd.msa: counts holds 1 .* the first at index 10"):
+        eels.read_eels(path)
+
+
 def test_corrupt_hdf5_with_unknown_extension(shared_data, tmp_path):
     raw = bytearray((shared_data / "eels" / "exspy_Cr_L_ll.hspy").read_bytes())
     raw[600:2600] = b"\x00" * 2000
