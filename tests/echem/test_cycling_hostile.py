@@ -130,3 +130,14 @@ def test_iv_analysis_ohmic_unchanged():
     result = iv_analysis(np.linspace(0.0, 1.0, 51), np.linspace(0.0, 1.0, 51) / 100.0)
     assert result.quality == "ok"
     assert np.nanmedian(result.differential_resistance_ohm) == pytest.approx(100.0)
+
+
+def test_clock_with_huge_hours_does_not_wrap_around():
+    # analytic: (10**18 - 1) h = 3.6e21 s; the int64 fast path used to wrap to 2.88e18 s
+    import pandas as pd
+
+    from echem.cycling.readers.tables import clock_seconds
+
+    seconds = clock_seconds(pd.Series(["999999999999999999:00:00", "12:34:56"]), what="t")
+    assert seconds[0] == pytest.approx(3.6e21, rel=1e-12)
+    assert seconds[1] == 12 * 3600 + 34 * 60 + 56

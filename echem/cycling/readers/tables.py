@@ -199,7 +199,8 @@ def _plain_clock_seconds(series: pd.Series) -> np.ndarray | None:
         subset = n_hour_digits == count
         block = codes[subset, :count].astype(np.int64) - ord("0")
         hours[subset] = block @ (10 ** np.arange(count - 1, -1, -1, dtype=np.int64))
-    return (hours * 3600 + minutes * 60 + seconds).astype(float)
+    # in float: 18 hour digits times 3600 would wrap around in int64 (a silent wrong time)
+    return hours.astype(float) * 3600.0 + (minutes * 60 + seconds).astype(float)
 
 
 def clock_seconds(series: pd.Series, *, what: str, path=None) -> np.ndarray:
