@@ -139,7 +139,8 @@ def save_figure(fig, folder, filename: str, *, dpi: int = DPI) -> str:
     with contextlib.ExitStack() as stack:
         stack.callback(plt.close, fig)
         tight_width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.2  # + savefig's 0.1 in padding
-        dpi = max(dpi, math.ceil(MIN_WIDTH_IN * DPI / tight_width_in))  # cropping must not fall below 1000 px
+        # cropping to the drawn area must not leave fewer than MIN_WIDTH_IN * DPI pixels (2 % for rounding)
+        dpi = max(dpi, math.ceil(1.02 * MIN_WIDTH_IN * DPI / tight_width_in))
         fig.savefig(folder / filename, dpi=dpi, bbox_inches="tight")
         fig.savefig(folder / vector, bbox_inches="tight")
         figure_data(fig).to_csv(folder / data, index=False)

@@ -20,6 +20,8 @@ Examples
 '2149.5'
 >>> format_measurement(299.9999998, 1.9e-6)
 '300 ± 1.9e-06'
+>>> format_measurement(3.395305e-4, 2.2e-12)
+'3.395305e-4 ± 2.2e-12'
 >>> format_measurement(228.3, 34.1)
 '228 ± 34'
 """
@@ -48,7 +50,8 @@ def format_number(value, digits: int = 5) -> str:
         return "n/a"
     if isinstance(value, int):
         return str(value)
-    text = f"{value:.{digits}g}"
+    small_or_large = value != 0 and not 1e-3 <= abs(value) < 1e6
+    text = f"{value:.{digits - 1}e}" if small_or_large else f"{value:.{digits}g}"
     if "e" in text:  # 3.2724e+08 -> 3.2724e8, as the values with an error print
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"

@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from ssbkit.report.figures import DPI
 from ssbkit.report.folder import claim_folder, finish_folder, write_file
 from ssbkit.report.analysis import StudyResults
 from ssbkit.report.formatting import format_measurement, format_number, key_label
@@ -85,7 +86,7 @@ def anchor(label: str) -> str:
 
 
 def _headline_table(results: StudyResults, page_of: dict) -> tuple[list[str], list[list]]:
-    """Overview: one row per sample, one column per headline quantity; each cell links to its section."""
+    """Overview: one column per sample, one row per headline quantity; each cell links to its section."""
     columns: list[str] = []
     cells: dict[tuple[str, str], list] = {}
     for r in results.results:
@@ -97,8 +98,9 @@ def _headline_table(results: StudyResults, page_of: dict) -> tuple[list[str], li
                 columns.append(column)
             text = format_measurement(q.value, q.error)
             cells.setdefault((r.sample.id, column), []).append((text, href, r.section.status))
-    rows = [[sample.id, *(cells.get((sample.id, c), []) for c in columns)] for sample in results.study.samples]
-    return ["sample", *columns], rows
+    samples = [sample.id for sample in results.study.samples]
+    rows = [[column, *(cells.get((sid, column), []) for sid in samples)] for column in columns]
+    return samples, rows
 
 
 def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list[list]]]:
@@ -122,6 +124,17 @@ def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list
             rows = [[key_label(name), *(format_number(v) for v in group[name].astype(object))] for name in numbers]
             tables.append((technique, header, rows))
     return tables
+
+
+def _display_width(png: Path) -> int | None:
+    """CSS width of a report PNG: its pixels at 100 dpi (figures are written at 200 dpi, PNG spec §11.2.2)."""
+    try:
+        header = png.read_bytes()[:24]
+    except OSError:
+        return None
+    if header[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(header[16:20], "big") * 100 // DPI
 
 
 def _figure_names(sections) -> set[str]:
@@ -173,6 +186,7 @@ def write_report(results: StudyResults, out, *, force: bool = False) -> Path:
     key_numbers = _key_number_tables(results)
     page_of = page_names(s.id for s in study.samples)
     env = _environment()
+    env.filters["display_width"] = lambda name: _display_width(results.figure_dir / name)
     common = {
         "study": study,
         "page_of": page_of,

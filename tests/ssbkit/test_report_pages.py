@@ -68,10 +68,19 @@ def test_overview_leads_with_the_headline_numbers(demo_report):
     assert "ionic conductivity σ [S/cm]" in head
     assert "1st-cycle charge capacity [mAh/g]" in head and "1st-cycle discharge capacity [mAh/g]" in head
     assert "capacity retention [%]" in head and "phases found" in head and "thickness t [nm]" in head
-    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr><td><a href="[^"]+">([^<]+)</a></td>.*?</tr>', head, re.S)}
-    for sample in ("LCO", "BTO2-LCO", "BTO5-LCO", "BTO8-LCO"):  # the cycled samples of the demo
-        assert rows[sample].count("#") >= 4 and "after 58 cycles" in rows[sample], sample
-    assert "e-3" in rows["LPSCl"]  # σ of the pellet, linked to its section
+    header = re.search(r"<tr><th>quantity</th>(.*?)</tr>", head, re.S).group(1)
+    samples = re.findall(r'<th><a href="[^"]+">([^<]+)</a></th>', header)
+    assert samples == ["LCO", "BTO2-LCO", "BTO5-LCO", "BTO8-LCO", "LPSCl"]
+    rows = {m.group(1): re.findall(r'<td class="num">(.*?)</td>', m.group(2), re.S)
+            for m in re.finditer(r"<tr><td>([^<]+)</td>(.*?)</tr>", head, re.S)}
+    for row in ("1st-cycle charge capacity [mAh/g]", "1st-cycle discharge capacity [mAh/g]", "capacity retention [%]"):
+        cells = dict(zip(samples, rows[row]))
+        for sample in ("LCO", "BTO2-LCO", "BTO5-LCO", "BTO8-LCO"):  # the cycled samples of the demo
+            assert '<a href="' in cells[sample] and f"{sample}.html#" in cells[sample], (row, sample)
+        assert cells["LPSCl"] == ""
+    sigma = dict(zip(samples, rows["ionic conductivity σ [S/cm]"]))
+    assert "e-3" in sigma["LPSCl"] and sigma["LCO"] == ""  # σ of the pellet, linked to its section
+    assert "after 58 cycles" in rows["capacity retention [%]"][0]
 
 
 def test_page_names_never_collide_or_take_the_reports_own():

@@ -106,7 +106,8 @@ def build(inp: SectionInput) -> Section:
         Quantity("bulk resistance R_e", bulk.resistance_ohm, "Ω",
                  bulk.resistance_err_ohm if bulk.err_available else None),
         Quantity("ionic conductivity σ", sigma.sigma_s_per_cm, "S/cm", sigma.sigma_err_s_per_cm),
-        Quantity("equivalent circuit", bulk.circuit or "intercept", ""),
+        Quantity("equivalent circuit" + (f" ({bulk.model_choice_reason})" if bulk.model_choice_reason else ""),
+                 bulk.circuit or "intercept", ""),
         Quantity("Lin-KK residual (RMS)", 100 * kk.rms_residual, "%"),
     ]
     if bulk.fit is not None and "CPE1_1" in bulk.fit.parameters and "R1" in bulk.fit.parameters:
@@ -134,6 +135,12 @@ def build(inp: SectionInput) -> Section:
         tables.append(Table(f"{fit.circuit} parameters (χ²_red = {fit.chi_square_reduced:.3g})",
                             ("parameter", "value", "std. error", "unit"), rows))
         summary["chi_square_reduced"] = fit.chi_square_reduced
+    if bulk.selection is not None:
+        figures.append(Figure(save_figure(bulk.selection.plot().figure, inp.figure_dir,
+                                          f"{inp.figure_prefix}eis_selection.png"),
+                              f"The two best-ranked circuits on the spectrum, with their residuals: "
+                              f"{bulk.selection.reason}"))
+        tables.append(_ranking_table(bulk.selection))
     result = bulk
     if temps is not None and len(inp.files) > 1:
         sig = np.array([c.sigma_s_per_cm for c in conductivities])
@@ -160,6 +167,18 @@ def build(inp: SectionInput) -> Section:
                             for k, v in summary.items()},
                    result=result, status=status, reasons=reasons,
                    headline=tuple(q for q in quantities if q.name in ("ionic conductivity σ", "activation energy E_a")))
+
+
+def _ranking_table(selection) -> Table:
+    """The circuits :func:`echem.select_circuit` fitted, best first (skipped ones left out)."""
+    table = selection.table[selection.table["status"] != "skipped"].head(8)
+    rows = tuple((int(r["rank"]), r["circuit"], int(r["n_parameters"]), 100 * float(r["rms_residual"]),
+                  float(r["delta"]), float(r["evidence_weight"]), float(r["runs_p_value"]), r["status"])
+                 for _, r in table.iterrows())
+    return Table(f"Circuits ranked by {selection.criterion.upper()} "
+                 "(the larger circuit must earn its parameters)",
+                 ("rank", "circuit", "parameters", "RMS residual [%]", "Δ criterion", "evidence weight",
+                  "runs-test p", "status"), rows)
 
 
 def _quality(bulks, kk) -> tuple[str, tuple[str, ...]]:
