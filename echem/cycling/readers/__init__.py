@@ -10,7 +10,6 @@ read by the right parser and a foreign one is refused with a
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from echem.cycling.canonical import check_first_half_cycle
 from echem.cycling.data import CyclingData
