@@ -194,7 +194,7 @@ class Cell(_Part):
         if self.area_cm2 is not None:
             return self.area_cm2
         if self.diameter_cm is not None:
-            return math.pi * self.diameter_cm**2 / 4.0
+            return math.pi * self.diameter_cm * self.diameter_cm / 4.0  # inf, not OverflowError, for 1e308
         return None
 
 

@@ -139,3 +139,42 @@ def test_manifest_is_not_modified(tmp_path):
     before = path.read_bytes()
     Study.load(path)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("measurement", "expected"),
+    [
+        ('label = ["a", "b"]', "key 'label': must be a non-empty string"),
+        ('sample = ["LCO"]', "key 'sample': unknown sample id ['LCO']"),
+        ('file = [[["a.txt"]]]', "key 'file': must be a path or a non-empty list of paths"),
+        ("technique = 3", "key 'technique': unknown technique 3"),
+        ('parameters = "x"', "key 'parameters': must be a table"),
+    ],
+)
+def test_malformed_measurement_tables_are_named_not_tracebacks(tmp_path, measurement, expected):
+    """Issue 17: hostile manifest values give MetadataError naming the key (were Python tracebacks)."""
+    table = {"sample": 'sample = "LCO"', "technique": 'technique = "xas"', "file": 'file = ["a.txt", "b.txt"]',
+             "parameters": ""}
+    key = measurement.split(" =")[0]
+    table[key] = measurement
+    body = "\n[[measurements]]\n" + "\n".join(v for v in table.values() if v)
+    path = write(tmp_path, body)
+    with pytest.raises(MetadataError) as info:
+        Study.load(path)
+    assert any(expected in problem for problem in info.value.problems), info.value.problems
+
+
+def test_an_absurd_diameter_is_refused_not_an_overflow(tmp_path):
+    path = write(tmp_path, """
+        [[measurements]]
+        sample = "LCO"
+        technique = "eis"
+        file = "a.txt"
+        [measurements.parameters]
+        thickness_cm = 0.1
+        """)
+    text = path.read_text().replace("diameter_cm = 1.0", "diameter_cm = 1e308", 1)
+    assert "1e308" in text
+    path.write_text(text)
+    with pytest.raises(MetadataError, match="'area_cm2' from the sample .*must be a finite number, got inf"):
+        Study.load(path)
