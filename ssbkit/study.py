@@ -15,14 +15,14 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ssbkit.errors import MetadataError
+from ssbkit._shared.limits import regular_file, sha256_file
+from ssbkit.errors import FormatError, MetadataError
 from ssbkit.sample import Sample
 
 if sys.version_info >= (3, 11):
@@ -63,12 +63,14 @@ class FileRecord:
 
 
 def file_record(path: Path) -> FileRecord:
-    """Hash ``path`` (read only, in 1 MiB blocks) and return its :class:`FileRecord`."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return FileRecord(path=path, sha256=digest.hexdigest(), size_bytes=path.stat().st_size)
+    """Hash ``path`` (read only, in chunks: memory independent of its size) and return its :class:`FileRecord`.
+
+    Raises
+    ------
+    ssbkit.errors.FormatError
+        For a missing file, a directory, a FIFO or device, or a read error.
+    """
+    return FileRecord(path=path, sha256=sha256_file(path), size_bytes=regular_file(path).stat().st_size)
 
 
 @dataclass(frozen=True)
@@ -171,11 +173,13 @@ def _measurement_files(value: Any, where: str, base: Path, problems: _Problems) 
     for name in names:
         try:
             path = (base / name).resolve()
-        except (OSError, RuntimeError) as exc:  # a symlink loop
-            problems.append(f"{where}: key 'file': {name!r} cannot be resolved ({exc})")
+            regular_file(path)
+        except FormatError as exc:  # (a ValueError too: caught first)
+            reason = "file not found" if str(exc).endswith("no such file") else "not a readable file"
+            problems.append(f"{where}: key 'file': {reason}: {exc}")
+        except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte, a name too long
+            problems.append(f"{where}: key 'file': {name!r:.200} cannot be resolved ({exc})")
             continue
-        if not path.is_file():
-            problems.append(f"{where}: key 'file': file not found: {path}")
         paths.append(path)
     return paths
 
@@ -231,7 +235,7 @@ def _load_measurements(
         labels.add(label)
         try:
             files = tuple(file_record(path) for path in paths)
-        except OSError as exc:
+        except FormatError as exc:
             problems.append(f"measurements[{index}]: key 'file': cannot be read ({exc})")
             continue
         measurements.append(Measurement(sample_id=sample_id, technique=technique, label=label, files=files,

@@ -149,6 +149,8 @@ def test_manifest_is_not_modified(tmp_path):
         ('file = [[["a.txt"]]]', "key 'file': must be a path or a non-empty list of paths"),
         ("technique = 3", "key 'technique': unknown technique 3"),
         ('parameters = "x"', "key 'parameters': must be a table"),
+        ('file = ["a\\u0000.txt", "b.txt"]', "key 'file': 'a\\x00.txt' cannot be resolved"),
+        (f'file = ["{"a" * 300}", "b.txt"]', "key 'file': "),
     ],
 )
 def test_malformed_measurement_tables_are_named_not_tracebacks(tmp_path, measurement, expected):

@@ -95,6 +95,8 @@ def build(inp: SectionInput) -> Section:
         summary=summary,
         result=result,
         headline=quantities[:1],
+        status="ok" if result.quality == "ok" else "warning",
+        reasons=tuple(result.quality_reasons),
     )
 
 
