@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit._shared.finite import require_finite
 from ssbkit.errors import FormatError
 
 __all__ = ["CU_KALPHA1_ANGSTROM", "CU_KALPHA2_ANGSTROM", "Pattern", "make_pattern"]
@@ -142,6 +143,9 @@ def make_pattern(two_theta_deg, intensity, *, source="", sigma=None, wavelength_
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         bad = int(np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))[0])
         raise FormatError(f"non-finite value (NaN or inf) at data point {bad + 1}", path=source)
+    for name, values in (("2-theta", x), ("intensity", y), ("sigma", s)):
+        if values is not None:
+            require_finite(values, path=source, what=name)  # also NaN/inf sigma and |value| >= 1e100
     if x[0] > x[-1]:
         x, y = x[::-1], y[::-1]
         s = None if s is None else s[::-1]
@@ -165,6 +169,10 @@ def make_pattern(two_theta_deg, intensity, *, source="", sigma=None, wavelength_
         wavelength2_angstrom, kalpha2_ratio = float("nan"), 0.0
     if not (np.isfinite(wavelength_angstrom) and 0.05 < wavelength_angstrom < 5.0):
         raise FormatError(f"wavelength {wavelength_angstrom!r} angstrom is not plausible", path=source)
+    if kalpha2_ratio > 0 and not (np.isfinite(wavelength2_angstrom) and 0.05 < wavelength2_angstrom < 5.0
+                                  and kalpha2_ratio < 10):
+        raise FormatError(f"K-alpha2 wavelength {wavelength2_angstrom!r} angstrom with ratio {kalpha2_ratio!r} "
+                          "is not plausible", path=source)
     return Pattern(
         x, y, float(wavelength_angstrom), float(wavelength2_angstrom), float(kalpha2_ratio),
         bool(assumed), s, source, dict(metadata or {}),

@@ -24,12 +24,14 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
 
+from ssbkit._shared.limits import check_size, check_zip, read_bytes, regular_file
 from ssbkit.errors import FormatError
 from xrd.pattern import Pattern, make_pattern
 
@@ -39,7 +41,7 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
 def _read_text(path: Path, encoding: str = "utf-8") -> str:
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     if b"\x00" in raw[:4096]:
         raise FormatError("binary content where a text file was expected", path=path, offset=raw.index(b"\x00"))
     return raw.decode(encoding, errors="replace").lstrip("\ufeff")
@@ -121,7 +123,7 @@ def _parse_xml(data: bytes, path: Path):
 
 
 def _read_xrdml(path: Path) -> Pattern:
-    root = _parse_xml(path.read_bytes(), path)
+    root = _parse_xml(read_bytes(path), path)
     if _local(root.tag) != "xrdMeasurements":
         raise FormatError(f"root element is <{_local(root.tag)}>, expected <xrdMeasurements>", path=path)
     wave = _find(root, "usedWavelength")
@@ -176,7 +178,7 @@ def _read_xrdml(path: Path) -> Pattern:
 
 
 def _read_ras(path: Path) -> Pattern:
-    text = path.read_bytes().decode("shift_jis", errors="replace")
+    text = read_bytes(path).decode("shift_jis", errors="replace")
     if "*RAS_DATA_START" not in text[:200]:
         raise FormatError("missing *RAS_DATA_START: not a Rigaku RAS file", path=path, line=1)
     lines = text.splitlines()
@@ -209,7 +211,13 @@ def _read_ras(path: Path) -> Pattern:
                         kalpha2_ratio=0.5 if k2 else None, metadata=metadata)
 
 
+#: what reading a member of a damaged zip archive raises (CRC mismatch, broken deflate stream, an
+#: unsupported compression method, a member cut short)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError)
+
+
 def _read_rasx(path: Path) -> Pattern:
+    check_zip(path)  # members are inflated whole: bounded by limits.MAX_UNCOMPRESSED_BYTES
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -219,8 +227,9 @@ def _read_rasx(path: Path) -> Pattern:
                 raise FormatError(f"no Data*/Profile*.txt in the archive (found {names[:5]})", path=path)
             profile_text = archive.read(profile).decode("utf-8", errors="replace").lstrip("\ufeff")
             condition_xml = archive.read(conditions) if conditions else None
-    except zipfile.BadZipFile:
-        raise FormatError("not a zip archive: a .rasx file is a zip of profile and condition files", path=path) from None
+    except _ZIP_ERRORS as exc:
+        raise FormatError(f"broken zip archive ({type(exc).__name__}: {exc}); a .rasx file is a zip of profile "
+                          "and condition files", path=path) from None
     data = _numeric_rows(profile_text.splitlines(), f"{path}:{profile}")
     y = data[:, 1] * (data[:, 2] if data.shape[1] >= 3 else 1.0)
     k1 = k2 = None
@@ -301,14 +310,16 @@ def _read_gsas(path: Path) -> Pattern:
 
 
 def _read_brml(path: Path) -> Pattern:
+    check_zip(path)  # members are inflated whole: bounded by limits.MAX_UNCOMPRESSED_BYTES
     try:
         with zipfile.ZipFile(path) as archive:
             raw_name = next((n for n in archive.namelist() if re.search(r"RawData\d*\.xml$", n)), None)
             if raw_name is None:
                 raise FormatError("no Experiment*/RawData*.xml in the archive", path=path)
             root = _parse_xml(archive.read(raw_name), path)
-    except zipfile.BadZipFile:
-        raise FormatError("not a zip archive: a .brml file is a zip of XML files", path=path) from None
+    except _ZIP_ERRORS as exc:
+        raise FormatError(f"broken zip archive ({type(exc).__name__}: {exc}); a .brml file is a zip of XML files",
+                          path=path) from None
     rows = []
     for datum in root.iter():
         if _local(datum.tag) == "Datum" and datum.text:
@@ -453,7 +464,7 @@ def _scan_ranges_to_pattern(path, ranges, wavelengths, meta, range_index):
 
 
 def _read_bruker_raw(path: Path, *, range_index=None) -> Pattern:
-    data = path.read_bytes()
+    data = read_bytes(path)
     if data.startswith(b"RAW1.01"):
         ranges, wavelengths, meta = _raw_v3(data, path)
     elif data.startswith(b"RAW2"):
@@ -548,11 +559,17 @@ FORMATS: dict[str, tuple[Callable[[Path], Pattern], tuple[str, ...]]] = {
     "uxd": (_read_uxd, (".uxd",)),
 }
 _MULTI_RANGE = ("bruker_raw", "uxd")
+_ZIPPED = ("rasx", "brml")  # bounded by their inflated size (check_zip), not their file size
 
 
 def _sniff(path: Path) -> str:
-    head = path.read_bytes()[:4096]
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise FormatError(f"cannot read the file ({exc.strerror or exc})", path=path) from None
     if head.startswith(b"PK"):
+        check_zip(path)  # a broken archive is a FormatError here
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
         if any(re.search(r"RawData\d*\.xml$", n) for n in names):
@@ -598,7 +615,12 @@ def read_pattern(path, *, format: str | None = None, range_index: int | None = N
     FileNotFoundError
         The file does not exist.
     ssbkit.errors.FormatError
-        The file is broken, truncated, empty or of an unsupported kind.
+        The file is broken, truncated, empty or of an unsupported kind; a
+        directory or special file; larger than
+        ``ssbkit._shared.limits.MAX_FILE_BYTES`` (text and RAW files, checked
+        before reading) or, for .rasx/.brml archives, inflating beyond
+        ``MAX_UNCOMPRESSED_BYTES`` (judged from the zip directory); NaN,
+        infinite or absurd (|value| >= 1e100) numbers.
 
     Examples
     --------
@@ -609,8 +631,9 @@ def read_pattern(path, *, format: str | None = None, range_index: int | None = N
     path = Path(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"format={format!r} is not one of {sorted(FORMATS)} or None")
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise FileNotFoundError(f"no such file: {path}")
+    path = regular_file(path)
     if path.stat().st_size == 0:
         raise FormatError("empty file", path=path)
     if format is None:
@@ -618,6 +641,8 @@ def read_pattern(path, *, format: str | None = None, range_index: int | None = N
         format = next((name for name, (_, exts) in FORMATS.items() if suffix in exts), None)
         if format is None or format == "xy" and _sniff(path) != "xy":
             format = _sniff(path)
+    if format not in _ZIPPED:
+        check_size(path)  # parsed whole: bounded by limits.MAX_FILE_BYTES before the first byte is read
     parser = FORMATS[format][0]
     if range_index is not None and format not in _MULTI_RANGE:
         raise ValueError(f"range_index={range_index!r} applies to {_MULTI_RANGE} files, not {format}")
@@ -625,5 +650,5 @@ def read_pattern(path, *, format: str | None = None, range_index: int | None = N
         return parser(path, range_index=range_index) if format in _MULTI_RANGE else parser(path)
     except FormatError:
         raise
-    except (ValueError, IndexError, KeyError, UnicodeError, zipfile.BadZipFile) as exc:
+    except (ValueError, IndexError, KeyError, UnicodeError, OverflowError, *_ZIP_ERRORS) as exc:
         raise FormatError(f"cannot read as {format}: {exc}", path=path) from None

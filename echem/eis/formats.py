@@ -23,6 +23,7 @@ from echem.eis.text_tables import (
     read_lines,
     split_fields,
 )
+from ssbkit._shared.limits import read_bytes
 from ssbkit.errors import FormatError
 
 __all__ = [
@@ -310,7 +311,7 @@ def parse_ivium_idf(path: Path) -> RawTable:
     ``Z''`` (ohm, physics sign: negative for a capacitive response) and the frequency (Hz),
     separated by white space. The row count is checked, so a cut file is refused.
     """
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     if not raw.strip():
         raise FormatError("file is empty", path=path)
     lines = raw.decode("latin-1").replace("\r\r\n", "\n").splitlines()

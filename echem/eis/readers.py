@@ -28,6 +28,8 @@ from echem.eis.formats import (
     parse_xlsx,
     parse_zview,
 )
+from ssbkit._shared.finite import ABSURD_MAGNITUDE
+from ssbkit._shared.limits import check_size, check_zip, regular_file
 from ssbkit.errors import FormatError
 
 __all__ = ["FORMATS", "read_eis"]
@@ -102,6 +104,12 @@ def _finish(raw: RawTable, path: Path) -> EISData:
         where = int(np.argmax(bad))
         raise FormatError("NaN or infinite value in frequency or impedance", path=path,
                           line=int(line[where]) or None)
+    with np.errstate(over="ignore"):
+        absurd = (np.abs(f) >= ABSURD_MAGNITUDE) | (np.abs(z) >= ABSURD_MAGNITUDE)
+    if np.any(absurd):
+        where = int(np.argmax(absurd))
+        raise FormatError(f"absurd value (|value| >= {ABSURD_MAGNITUDE:g}) in frequency or impedance",
+                          path=path, line=int(line[where]) or None)
     if np.any(f < 0):
         where = int(np.argmax(f < 0))
         raise FormatError("negative frequency", path=path, line=int(line[where]) or None)
@@ -111,6 +119,8 @@ def _finish(raw: RawTable, path: Path) -> EISData:
         f, z, line = f[~zero], z[~zero], line[~zero]
     if f.size == 0:
         raise FormatError("no impedance points (every row is at zero frequency)", path=path)
+    if not np.any(z):
+        raise FormatError(f"every impedance value is zero ({z.size} points): no measurement", path=path)
     sweep = _sweeps(f)
     for k in np.unique(sweep):
         fk = f[sweep == k]
@@ -150,7 +160,11 @@ def read_eis(path, *, format: str | None = None, columns: dict | None = None) ->
     ------
     FormatError
         Unsupported, foreign, truncated or broken file, naming the file and
-        the line (or byte offset).
+        the line (or byte offset); a directory or special file; a file larger
+        than ``ssbkit._shared.limits.MAX_FILE_BYTES`` (checked before it is
+        read) or a workbook inflating beyond ``MAX_UNCOMPRESSED_BYTES``;
+        NaN, infinite or absurd (|value| >= 1e100) numbers; a spectrum whose
+        impedance is zero everywhere.
     FileNotFoundError
         When the file does not exist.
     ValueError
@@ -164,11 +178,14 @@ def read_eis(path, *, format: str | None = None, columns: dict | None = None) ->
     path = Path(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"format={format!r} is not one of {sorted(FORMATS)} (or None)")
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise FileNotFoundError(f"no such file: {path}")
-    if path.stat().st_size == 0:
+    path = regular_file(path)
+    if check_size(path) == 0:  # every format is parsed whole: bounded by limits.MAX_FILE_BYTES
         raise FormatError("file is empty", path=path)
     name = format or _sniff(path)
+    if name == "xlsx":
+        check_zip(path)  # the workbook's members are inflated whole by openpyxl
     raw = FORMATS[name](path, columns)
     data = _finish(raw, path)
     data.metadata.setdefault("format", name)

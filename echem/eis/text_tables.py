@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.limits import read_bytes
 from ssbkit.errors import FormatError
 
 __all__ = ["classify_column", "guess_delimiter", "numeric_rows", "read_lines", "split_fields"]
@@ -24,9 +25,10 @@ def read_lines(path: Path) -> list[str]:
     Raises
     ------
     FormatError
-        When the file holds NUL bytes (binary content) or is empty.
+        When the file holds NUL bytes (binary content), is empty, or is larger
+        than ``ssbkit._shared.limits.MAX_FILE_BYTES``.
     """
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     if not raw.strip():
         raise FormatError("file is empty", path=path)
     nul = raw.find(b"\x00")
