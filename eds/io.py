@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ssbkit._shared.limits import regular_file
+from ssbkit._shared.rsciio_bridge import nested_get as _get
 from ssbkit.errors import FormatError
 
 from eds.data import EDSData, ElectronImage, length_nm
@@ -82,15 +83,6 @@ def _read_signals(path: Path, *, lazy: bool, **options) -> list[dict]:
         if "imagecodecs" in message:
             message += " (pip install imagecodecs)"
         raise FormatError(f"rosettasciio could not read it ({type(err).__name__}: {message})", path=path) from None
-
-
-def _get(tree, *keys):
-    node = tree
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def _positive(value, factor: float = 1.0) -> float | None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ssbkit._shared.finite import require_finite
 from ssbkit._shared.limits import check_size, regular_file
+from ssbkit._shared.rsciio_bridge import nested_get as _get
 from ssbkit.errors import FormatError
 
 from eels.data import EELSData, NavigationAxis
@@ -79,15 +80,6 @@ def sniff_format(path) -> str:
         path=path,
         offset=0,
     )
-
-
-def _get(tree, *keys):
-    node = tree
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def _positive_float(value) -> float | None:
