@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from ssbkit._shared.checks import check_positive
+
 __all__ = [
     "MFP_METHODS",
     "relativistic_factor",
@@ -72,16 +74,6 @@ def effective_atomic_number(composition) -> float:
     z = np.array(list(fractions), dtype=float)
     f = np.array(list(fractions.values()), dtype=float)
     return float(np.sum(f * z**1.3) / np.sum(f * z**0.3))
-
-
-def _positive(name: str, value) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} is not a number") from None
-    if not np.isfinite(number) or number <= 0:
-        raise ValueError(f"{name}={value!r} must be finite and > 0")
-    return number
 
 
 def _malis(e0: float, beta: float, zeff: float) -> float:
@@ -171,20 +163,20 @@ def mean_free_path(
     """
     if method not in MFP_METHODS:
         raise ValueError(f"method={method!r} is not one of {MFP_METHODS}")
-    e0 = _positive("beam_energy_kev", beam_energy_kev)
-    beta = _positive("collection_semiangle_mrad", collection_semiangle_mrad)
+    e0 = check_positive(beam_energy_kev, "beam_energy_kev")
+    beta = check_positive(collection_semiangle_mrad, "collection_semiangle_mrad")
     alpha = float(convergence_semiangle_mrad or 0.0)
     if not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"convergence_semiangle_mrad={convergence_semiangle_mrad!r} must be >= 0")
     if method == "iakoubovskii":
         if density_g_cm3 is None:
             raise ValueError("method='iakoubovskii' needs density_g_cm3")
-        return float(_iakoubovskii(e0, beta, alpha, _positive("density_g_cm3", density_g_cm3)))
+        return float(_iakoubovskii(e0, beta, alpha, check_positive(density_g_cm3, "density_g_cm3")))
     if zeff is None:
         if composition is None:
             raise ValueError("method='malis' needs composition or zeff")
         zeff = effective_atomic_number(composition)
-    zeff = _positive("zeff", zeff)
+    zeff = check_positive(zeff, "zeff")
     if alpha > beta:
         warnings.warn(
             f"convergence semi-angle {alpha:g} mrad exceeds the collection semi-angle "

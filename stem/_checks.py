@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssbkit._shared.checks import check_choice, check_positive
+
 __all__ = ["as_map", "check_choice", "check_positive"]
 
 
@@ -23,21 +25,3 @@ def as_map(values, name: str, *, shape=None, allow_nan: bool = False) -> np.ndar
     if not allow_nan and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
-
-
-def check_choice(value, name: str, allowed) -> str:
-    """Raise ValueError naming argument, value and the allowed values."""
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not allowed; choose one of {sorted(allowed)}")
-    return value
-
-
-def check_positive(value, name: str) -> float:
-    """Return ``value`` as float, raising ValueError unless finite and > 0."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not np.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return number

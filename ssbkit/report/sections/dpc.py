@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy.constants import elementary_charge
 
 import stem
 from ssbkit.report.parameters import Param
@@ -179,7 +180,7 @@ def build(inp: SectionInput) -> Section:
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(biased)))
     for (b, _), fp, rp, c in zip(biased, fprofs, rprofs, colors):
         fp.plot(a1, color=c, label=f"{b:g} V")
-        a2.plot(rp.distance_nm, rp.value / 1.602176634e-19 / 1e27, color=c)
+        a2.plot(rp.distance_nm, rp.value / elementary_charge / 1e27, color=c)  # C/m³ -> e/nm³
     a1.legend(fontsize=7)
     a1.set_title("net normal field across the interface")
     a2.set_xlabel("distance (nm)")
