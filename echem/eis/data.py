@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit._shared.finite import ABSURD_MAGNITUDE
+
 __all__ = ["EISData", "spectrum"]
 
 
@@ -139,7 +141,10 @@ def require_single_sweep(data: EISData, *, min_points: int = 1) -> EISData:
     Raises
     ------
     ValueError
-        Naming the source and how to select a sweep, or on NaN/inf values.
+        Naming the source and how to select a sweep; on NaN/inf values; on a
+        point with ``Z = 0`` (every analysis weights by ``1/|Z|``) or a
+        frequency or ``|Z|`` outside ``[1e-100, 1e100)`` (the readers refuse
+        such numbers too; analyses overflow on them).
     """
     if not isinstance(data, EISData):
         raise TypeError(f"expected EISData, got {type(data).__name__}")
@@ -152,6 +157,18 @@ def require_single_sweep(data: EISData, *, min_points: int = 1) -> EISData:
     if not (np.all(np.isfinite(data.frequency_hz)) and np.all(np.isfinite(data.z_ohm))
             and np.all(data.frequency_hz > 0)):
         raise ValueError(f"{name}: frequencies and impedances must be finite, frequencies > 0")
+    with np.errstate(over="ignore"):
+        modulus = np.abs(data.z_ohm)
+    if not np.any(modulus):
+        raise ValueError(f"{name}: z_ohm is zero at every point: nothing was measured")
+    outside = ((modulus < 1 / ABSURD_MAGNITUDE) | (modulus >= ABSURD_MAGNITUDE)
+               | (data.frequency_hz < 1 / ABSURD_MAGNITUDE) | (data.frequency_hz >= ABSURD_MAGNITUDE))
+    if np.any(outside):
+        i = int(np.argmax(outside))
+        raise ValueError(
+            f"{name}: point {i} (f = {data.frequency_hz[i]:.3g} Hz, |Z| = {modulus[i]:.3g} Ohm) is outside "
+            f"[{1 / ABSURD_MAGNITUDE:g}, {ABSURD_MAGNITUDE:g}): zero or absurd frequency_hz or z_ohm"
+        )
     if data.frequency_hz.size < min_points:
         raise ValueError(
             f"{name}: {data.frequency_hz.size} point(s), at least {min_points} needed"

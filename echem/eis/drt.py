@@ -19,7 +19,8 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
-from echem.eis.data import EISData, require_single_sweep
+from echem.eis.data import EISData, require_single_sweep, source_name
+from ssbkit.errors import FitError
 
 __all__ = ["DRTResult", "drt"]
 
@@ -171,11 +172,16 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
     diff2 = np.diff(np.eye(k), n=2, axis=0) @ phi_grid
     lmat = np.hstack([np.zeros((diff2.shape[0], n_extra)), diff2])
     auto = regularization is None
-    if auto:
-        grid = np.logspace(-6, 1, 22)
-        regularization = float(grid[int(np.argmin([_gcv(a, lmat, b, lam) for lam in grid]))])
-    aug = np.vstack([a, np.sqrt(regularization) * lmat])
-    x, _ = nnls(aug, np.concatenate([b, np.zeros(lmat.shape[0])]), maxiter=50 * aug.shape[1])
+    try:
+        if auto:
+            grid = np.logspace(-6, 1, 22)
+            regularization = float(grid[int(np.argmin([_gcv(a, lmat, b, lam) for lam in grid]))])
+        aug = np.vstack([a, np.sqrt(regularization) * lmat])
+        x, _ = nnls(aug, np.concatenate([b, np.zeros(lmat.shape[0])]), maxiter=50 * aug.shape[1])
+    except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:  # degenerate data the checks let through
+        raise FitError(f"{source_name(data)}: the DRT inversion failed ({type(exc).__name__}: {exc})") from None
+    if not np.all(np.isfinite(x)):
+        raise FitError(f"{source_name(data)}: the DRT inversion is not finite (degenerate data)")
     # γ(ln τ) is the sum of the RBFs: evaluate it 10 times finer than their centres, so that peak
     # positions are not rounded to the centre spacing
     fine = np.linspace(lo, hi, 10 * (k - 1) + 1)

@@ -354,6 +354,9 @@ def _bounds(bounds, circuit, exponent, z_max_ohm):
         else:
             lower = _as_vector(bounds[0], names, "bounds[0]")
             upper = _as_vector(bounds[1], names, "bounds[1]")
+    if bounds is None and np.any(lower >= upper):
+        raise ValueError(f"data: max |Z| = {z_max_ohm:.3g} Ohm is below the default parameter range "
+                         f"({lower[~exponent].min():g} ... 100 max|Z| Ohm); pass bounds= for such data")
     if np.any(lower >= upper) or np.any((~exponent) & (lower <= 0)):
         raise ValueError("bounds: need lower < upper, and lower > 0 for non-exponent parameters")
     return lower, upper

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from echem.eis.data import EISData, require_single_sweep
+from echem.eis.data import EISData, require_single_sweep, source_name
+from ssbkit.errors import FitError
 
 __all__ = ["LinKKResult", "lin_kk"]
 
@@ -150,7 +151,10 @@ def lin_kk(data: EISData, *, c: float = 0.85, max_elements: int | None = None,
         a = _design(omega, tau, inductance, capacitance)
         lhs = np.vstack([a.real * w[:, None], a.imag * w[:, None]])
         rhs = np.concatenate([z.real * w, z.imag * w])
-        coef, *_ = np.linalg.lstsq(lhs, rhs, rcond=None)
+        try:
+            coef, *_ = np.linalg.lstsq(lhs, rhs, rcond=None)
+        except np.linalg.LinAlgError as exc:  # SVD failure: degenerate data the checks above let through
+            raise FitError(f"{source_name(data)}: Lin-KK least squares with {m} element(s) failed ({exc})") from None
         r_k = coef[1 : 1 + m]
         positive = np.sum(np.abs(r_k[r_k >= 0]))
         mu = 1.0 - np.sum(np.abs(r_k[r_k < 0])) / positive if positive > 0 else 0.0
@@ -162,6 +166,8 @@ def lin_kk(data: EISData, *, c: float = 0.85, max_elements: int | None = None,
     rel = (z - z_fit) / np.abs(z)
     both = np.concatenate([rel.real, rel.imag])
     rms = float(np.sqrt(np.mean(both**2)))
+    if not (np.isfinite(rms) and np.all(np.isfinite(z_fit))):
+        raise FitError(f"{source_name(data)}: the Lin-KK fit is not finite (degenerate data)")
     return LinKKResult(
         n_elements=m, mu=float(mu), c=float(c), tau_s=tau, resistances_ohm=coef[1 : 1 + m],
         frequency_hz=f, z_ohm=z, z_fit_ohm=z_fit, residual_real=rel.real, residual_imag=rel.imag,

@@ -1,0 +1,155 @@
+"""Issue 17 regressions for the impedance readers and analyses: hostile files and degenerate spectra.
+
+Every case raises an ssbkit error (FormatError for a file, FitError for a failed inversion) or a
+ValueError naming the argument — never a raw numpy/scipy exception, a MemoryError or a number.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import echem
+from echem.eis.circuits import parse_circuit
+from ssbkit._shared import limits
+from ssbkit.errors import FitError, FormatError
+
+F_HZ = np.logspace(5, -1, 40)
+SWEEP = np.zeros(40, dtype=int)
+
+
+def _rc(scale: float) -> echem.EISData:
+    """R0-p(R1,C1) with R0 = R1 = scale Ohm, tau = 1 ms (analytic impedance)."""
+    z = parse_circuit("R0-p(R1,C1)").impedance([scale, scale, 1e-3 / scale], F_HZ)
+    return echem.EISData(F_HZ, z, SWEEP)
+
+
+# --- readers -------------------------------------------------------------------------------------
+
+def test_a_directory_is_a_format_error_not_no_such_file(tmp_path):
+    folder = tmp_path / "spectrum.csv"
+    folder.mkdir()
+    with pytest.raises(FormatError, match="is a directory"):
+        echem.read_eis(folder)
+    with pytest.raises(FormatError, match="is a directory"):
+        echem.read_eis(tmp_path)
+
+
+def test_a_sparse_20_gib_table_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("freq,zr,zi\n1,2,3\n")
+    os.truncate(path, 20 * 2**30)  # sparse: no disk used, but a whole-file read would need 20 GiB
+    with pytest.raises(FormatError, match=r"20480\.0 MiB, above the reader limit") as info:
+        echem.read_eis(path)
+    assert "big.csv" in str(info.value)
+
+
+def test_the_size_limit_is_overridable(tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text("f,zr,zi\n1000,10,-1\n100,11,-2\n10,12,-3\n")
+    with limits.size_limits(max_file_bytes=16), pytest.raises(FormatError, match="reader limit"):
+        echem.read_eis(path)
+    assert echem.read_eis(path).frequency_hz.size == 3  # default limit restored
+
+
+def test_an_xlsx_inflating_beyond_the_limit_is_refused(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (2 * 2**20))  # 2 MiB of spaces, ~2 kB zipped
+    with limits.size_limits(max_uncompressed_bytes=2**20), pytest.raises(FormatError, match="inflates to 2.0 MiB"):
+        echem.read_eis(path)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("1,0,0\n2,0,0\n3,0,0\n", "every impedance value is zero"),
+    ("1,1e300,-1\n2,3,-1\n3,4,-1\n", "absurd value"),
+    ("1e150,1,-1\n2,3,-1\n3,4,-1\n", "absurd value"),
+])
+def test_all_zero_or_absurd_impedance_is_refused_by_the_reader(tmp_path, rows, message):
+    path = tmp_path / "z.csv"
+    path.write_text("freq,zr,zi\n" + rows)
+    with pytest.raises(FormatError, match=message):
+        echem.read_eis(path)
+
+
+def test_a_missing_file_still_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        echem.read_eis(tmp_path / "absent.csv")
+
+
+# --- analyses on degenerate spectra the EISData constructor accepts ------------------------------
+
+ZERO = echem.EISData(F_HZ, np.zeros(40, dtype=complex), SWEEP)
+
+
+@pytest.mark.parametrize("analysis", [
+    echem.lin_kk,  # was numpy LinAlgError "SVD did not converge"
+    echem.drt,  # was scipy ValueError "array must not contain infs or NaNs"
+    lambda d: echem.fit_circuit(d, "R0-p(R1,C1)"),  # was ValueError "bounds: need lower < upper"
+    echem.bulk_resistance,
+    lambda d: echem.bulk_resistance(d, method="intercept"),
+])
+def test_an_all_zero_spectrum_is_refused_naming_z_ohm(analysis):
+    with pytest.raises(ValueError, match="z_ohm is zero at every point"):
+        analysis(ZERO)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e200, 1e-200])
+@pytest.mark.parametrize("analysis", [
+    lambda d: echem.bulk_resistance(d, method="intercept"),
+    echem.lin_kk,
+    echem.drt,
+    lambda d: echem.fit_circuit(d, "R0-p(R1,C1)"),
+])
+def test_absurd_impedance_magnitudes_are_refused(analysis, scale):
+    with pytest.raises(ValueError, match=r"outside \[1e-100, 1e\+100\)"):
+        analysis(_rc(scale))
+
+
+def test_one_zero_point_is_refused_naming_it():
+    data = _rc(1.0)
+    z = data.z_ohm.copy()
+    z[7] = 0
+    with pytest.raises(ValueError, match="point 7 .*zero or absurd"):
+        echem.lin_kk(echem.EISData(F_HZ, z, SWEEP))
+
+
+@pytest.mark.parametrize("scale", [1e99, 1.0, 1e-99])
+def test_intercept_bulk_resistance_scales_with_the_data(scale):
+    # R0 + R1 = 2 scale (analytic); the lowest point (0.1 Hz, omega tau = 6e-4) sits 4e-7 below it,
+    # so the intercept read off the data is 2 scale within 1e-6 at every scale inside the accepted range
+    result = echem.bulk_resistance(_rc(scale), method="intercept")
+    assert result.resistance_ohm == pytest.approx(2 * scale, rel=1e-6)
+
+
+def test_fit_below_the_default_parameter_range_names_the_way_out():
+    with pytest.raises(ValueError, match="below the default parameter range.*pass bounds="):
+        echem.fit_circuit(_rc(1e-30), "R0-p(R1,C1)")
+    # with bounds around the data the same spectrum fits to its truth (R0 = R1 = 1e-30, C1 = 1e27)
+    fit = echem.fit_circuit(_rc(1e-30), "R0-p(R1,C1)",
+                            bounds={"R0": (1e-33, 1e-27), "R1": (1e-33, 1e-27), "C1": (1e24, 1e30)})
+    assert fit.parameters["R1"] == pytest.approx(1e-30, rel=1e-6)
+
+
+def test_linalg_failure_in_lin_kk_becomes_a_fit_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("SVD did not converge in Linear Least Squares")
+
+    monkeypatch.setattr(np.linalg, "lstsq", broken)
+    with pytest.raises(FitError, match="Lin-KK least squares"):
+        echem.lin_kk(_rc(1.0))
+
+
+def test_scipy_failure_in_drt_becomes_a_fit_error(monkeypatch):
+    import sys
+
+    drt_module = sys.modules["echem.eis.drt"]  # the package re-exports the function under the module's name
+    def broken(*args, **kwargs):
+        raise ValueError("array must not contain infs or NaNs")
+
+    monkeypatch.setattr(drt_module, "nnls", broken)
+    with pytest.raises(FitError, match="DRT inversion failed"):
+        echem.drt(_rc(1.0), regularization=1e-3)
