@@ -218,7 +218,7 @@ def analyze(study: Study, *, figure_dir=None, progress: bool = True, workers: in
         Number of local worker processes (None or 1: in this process).
     client : distributed.Client, optional
         A dask.distributed client; the measurements run as tasks on its cluster.
-    cache : bool, str or Path, optional
+    cache : bool, str, Path or ResultCache, optional
         A result-cache folder (:mod:`ssbkit.report.cache`); True means
         ``figure_dir / ".ssbkit-cache"``; None or False: no cache. A cached
         measurement is restored (section, result and figure files) instead of
@@ -233,6 +233,18 @@ def analyze(study: Study, *, figure_dir=None, progress: bool = True, workers: in
     ------
     ValueError
         For ``workers`` below 1, or both ``workers > 1`` and ``client``.
+
+    Notes
+    -----
+    Worker processes start with ``forkserver`` (``spawn`` where there is no
+    forkserver), which imports the calling script again: a script that calls
+    ``analyze(..., workers=N)`` keeps its code under ``if __name__ ==
+    "__main__":``, as for every :mod:`multiprocessing` or dask program
+    (notebooks and the ``ssbkit`` command need nothing). The driver keeps
+    every section with its result object, which the comparison pages use
+    (pickled sizes in the demo: impedance 6.5 kB, 60-cycle cycling 0.40 MB,
+    XRD 0.20-0.27 MB, DPC bias series 1.6 MB; 6.4 MB for its 21
+    measurements); a worker holds one measurement at a time.
 
     Examples
     --------

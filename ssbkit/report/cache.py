@@ -135,10 +135,16 @@ class ResultCache:
     ----------
     directory : str or Path
         The cache folder; entries are ``<key[:2]>/<key>.pkl``.
+    version : str, optional
+        The code version in the keys; :func:`code_version` (read once) when
+        omitted. Give a fixed string only when the analysis code is known not
+        to have changed between runs (a benchmark in a checkout that others
+        edit meanwhile): an edited analysis would otherwise be served stale.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory, *, version: str | None = None):
         self.directory = Path(directory)
+        self.version = code_version() if version is None else version
         self.hits = 0
         self.misses = 0
 

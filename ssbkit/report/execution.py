@@ -39,7 +39,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ssbkit.errors import MetadataError
-from ssbkit.report.cache import CacheEntry, ResultCache, code_version, entry_key
+from ssbkit.report.cache import CacheEntry, ResultCache, entry_key
 from ssbkit.report.registry import Section, SectionInput, figure_prefix, registered_techniques, section_spec
 
 __all__ = ["Outcome", "Task", "analysis_stages", "run_measurements", "run_task"]
@@ -362,7 +362,7 @@ class _Driver:
         self.outcomes: dict[int, Outcome] = {}
         self.n_cached = 0
         self.keys: dict[int, str] = {}
-        self.version = code_version() if cache is not None else None
+        self.version = cache.version if cache is not None else None
 
     def _measured(self, m) -> dict:
         measured: dict = {}
@@ -453,7 +453,7 @@ def run_measurements(study, figure_dir, *, workers: int | None = None, client=No
     client : distributed.Client, optional
         Run the measurements on this dask.distributed client instead.
     cache : str, Path or ResultCache, optional
-        Result cache folder; None: no cache.
+        Result cache folder (or a :class:`ResultCache`); None: no cache.
     progress : bool
         Show a progress bar (one step per measurement, cached ones included).
     """

@@ -115,3 +115,8 @@ def test_a_killed_writer_never_leaves_a_readable_partial_entry(tmp_path):
     left = len(list(tmp_path.glob("*/.*.tmp")))
     assert cache.remove_stale_temporaries(older_than_s=0.0) == left
     assert list(tmp_path.glob("*/.*.tmp")) == []
+
+
+def test_the_code_version_of_the_keys_can_be_pinned(tmp_path):
+    assert ResultCache(tmp_path).version == code_version()
+    assert ResultCache(tmp_path, version="0.1.0+pinned").version == "0.1.0+pinned"
