@@ -1,0 +1,127 @@
+"""Issue 17 regressions for the powder-pattern readers: directories, size and zip bombs, corrupt archives.
+
+Every case raises a FormatError naming the file — never FileNotFoundError for an existing path, a
+MemoryError, or a raw zlib/zipfile exception.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from ssbkit._shared import limits
+from ssbkit.errors import FormatError
+from xrd import read_pattern
+from xrd.pattern import make_pattern
+
+RASX = "xrd/dara_RM20220915Si01.rasx"
+
+
+def _rebuild(source, target, *, pad: int = 0, flip: int | None = None):
+    """Copy the zip ``source`` to ``target``, padding its profile member with ``pad`` newlines."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if pad and "Profile" in info.filename and info.filename.endswith(".txt"):
+                data += b"\n" * pad
+            copy.writestr(info.filename, data)
+    return target
+
+
+def test_a_directory_is_a_format_error_not_no_such_file(tmp_path):
+    folder = tmp_path / "scan.xy"
+    folder.mkdir()
+    with pytest.raises(FormatError, match="is a directory"):
+        read_pattern(folder)
+    with pytest.raises(FormatError, match="is a directory"):
+        read_pattern(tmp_path)
+
+
+def test_a_sparse_20_gib_xy_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.xy"
+    path.write_text("10 1\n10.02 2\n")
+    os.truncate(path, 20 * 2**30)
+    with pytest.raises(FormatError, match=r"20480\.0 MiB, above the reader limit") as info:
+        read_pattern(path)
+    assert "big.xy" in str(info.value)
+
+
+def test_a_rasx_padded_by_400_mib_is_refused_from_its_directory(shared_data, tmp_path):
+    padded = _rebuild(shared_data / RASX, tmp_path / "padded.rasx", pad=400 * 2**20)
+    assert padded.stat().st_size < 2 * 2**20  # newlines deflate ~1000:1: a small file, a big inflation
+    with pytest.raises(FormatError, match=r"inflates to 400\.\d MiB, above the limit") as info:
+        read_pattern(padded)
+    assert "padded.rasx" in str(info.value)
+
+
+def test_the_rebuilt_rasx_still_reads_like_the_original(shared_data, tmp_path):
+    # the control for the test above: rebuilding alone changes nothing
+    copy = _rebuild(shared_data / RASX, tmp_path / "copy.rasx")
+    a, b = read_pattern(shared_data / RASX), read_pattern(copy)
+    np.testing.assert_array_equal(a.two_theta_deg, b.two_theta_deg)
+    np.testing.assert_array_equal(a.intensity, b.intensity)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_corrupt_rasx_is_a_format_error_naming_the_file(shared_data, tmp_path, seed):
+    raw = bytearray((shared_data / RASX).read_bytes())
+    rng = np.random.default_rng(seed)
+    for index in rng.integers(200, len(raw) - 200, size=20):  # inside the deflated members
+        raw[index] ^= 0xFF
+    path = tmp_path / "corrupt.rasx"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(FormatError) as info:  # was zlib.error / BadZipFile (CRC)
+        read_pattern(path)
+    assert "corrupt.rasx" in str(info.value)
+
+
+def test_a_rasx_that_is_no_zip_is_a_format_error(tmp_path):
+    path = tmp_path / "fake.rasx"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(FormatError, match="zip"):
+        read_pattern(path)
+
+
+def test_a_brml_inflating_beyond_the_limit_is_refused(tmp_path):
+    path = tmp_path / "bomb.brml"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Experiment0/RawData0.xml", b" " * (2 * 2**20))
+    with limits.size_limits(max_uncompressed_bytes=2**20), pytest.raises(FormatError, match="inflates to 2.0 MiB"):
+        read_pattern(path)
+
+
+def test_the_file_size_limit_is_overridable(tmp_path):
+    path = tmp_path / "small.xy"
+    path.write_text("".join(f"{10 + 0.02 * i:.2f} {i + 1}\n" for i in range(20)))
+    with limits.size_limits(max_file_bytes=64), pytest.raises(FormatError, match="reader limit"):
+        read_pattern(path)
+    assert read_pattern(path).intensity.size == 20
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    (1, "1e300", "intensity holds 1"),
+    (2, "nan", "sigma holds 1"),
+    (2, "inf", "sigma holds 1"),
+])
+def test_absurd_intensity_or_non_finite_sigma_is_refused(tmp_path, column, value, message):
+    rows = [[f"{10 + 0.02 * i:.2f}", str(i + 1), "1.0"] for i in range(20)]
+    rows[5][column] = value
+    path = tmp_path / "p.xye"
+    path.write_text("".join(" ".join(r) + "\n" for r in rows))
+    with pytest.raises(FormatError, match=message):
+        read_pattern(path)
+
+
+def test_implausible_kalpha2_is_refused():
+    x = np.linspace(10, 20, 20)
+    with pytest.raises(FormatError, match="K-alpha2"):
+        make_pattern(x, x, wavelength_angstrom=1.54, wavelength2_angstrom=float("inf"), kalpha2_ratio=0.5)
+    assert make_pattern(x, x, wavelength_angstrom=1.54, wavelength2_angstrom=1.544, kalpha2_ratio=0.5).kalpha2_ratio == 0.5
+
+
+def test_a_missing_file_still_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_pattern(tmp_path / "missing.xy")
