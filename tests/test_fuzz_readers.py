@@ -1,6 +1,7 @@
 """Fuzz the readers with seeded mutations of the real files in ../shared/data (issue 17).
 
-For every reader (xas, cycling, I-V, eels, 4D-STEM, impedance, powder patterns), a fixed seed picks small shared files and mutates them:
+For every reader (xas, cycling, I-V, eels, 4D-STEM, impedance, powder
+patterns), a fixed seed picks small shared files and mutates them:
 truncations, byte flips, numbers replaced by ``inf``/``nan``/absurd values
 or huge integers, an empty file; the reader is also given a directory and a
 file of another technique. The contract checked on every case:

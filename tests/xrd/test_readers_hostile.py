@@ -20,7 +20,7 @@ from xrd.pattern import make_pattern
 RASX = "xrd/dara_RM20220915Si01.rasx"
 
 
-def _rebuild(source, target, *, pad: int = 0, flip: int | None = None):
+def _rebuild(source, target, *, pad: int = 0):
     """Copy the zip ``source`` to ``target``, padding its profile member with ``pad`` newlines."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
         for info in original.infolist():
@@ -119,7 +119,8 @@ def test_implausible_kalpha2_is_refused():
     x = np.linspace(10, 20, 20)
     with pytest.raises(FormatError, match="K-alpha2"):
         make_pattern(x, x, wavelength_angstrom=1.54, wavelength2_angstrom=float("inf"), kalpha2_ratio=0.5)
-    assert make_pattern(x, x, wavelength_angstrom=1.54, wavelength2_angstrom=1.544, kalpha2_ratio=0.5).kalpha2_ratio == 0.5
+    fine = make_pattern(x, x, wavelength_angstrom=1.54, wavelength2_angstrom=1.544, kalpha2_ratio=0.5)
+    assert fine.kalpha2_ratio == 0.5
 
 
 def test_a_missing_file_still_says_so(tmp_path):
