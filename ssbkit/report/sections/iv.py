@@ -11,6 +11,7 @@ import numpy as np
 
 import echem
 from ssbkit.report.parameters import Param
+from ssbkit.report.series_labels import coating_label, sort_by_coating
 from ssbkit.report.registry import (
     Figure,
     Quantity,
@@ -106,8 +107,8 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     items = [(s, sec) for s, sec in items if isinstance(sec.result, echem.IVResult)]
     if len(items) < 2:
         return None
-    items.sort(key=lambda pair: float(getattr(pair[0], "coating_amount", 0.0) or 0.0))
-    unit, _ = _current_unit(np.concatenate([sec.result.current_a for _, sec in items]))
+    items = sort_by_coating(items)
+    unit, scale = _current_unit(np.concatenate([sec.result.current_a for _, sec in items]))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
     for sample, section in items:
         section.result.plot(ax1, label=sample.id, current_unit=unit)
@@ -120,14 +121,15 @@ def compare(items, figure_dir, figure_prefix) -> Section | None:
     )
     rows = tuple(
         (
-            s.id,
+            coating_label(s),
             round(sec.result.onset_voltage_v, 3),
-            sec.summary["current_at_max_bias_a"],
-            sec.result.hysteresis_current_a,
+            sec.summary["current_at_max_bias_a"] * scale,
+            sec.result.hysteresis_current_a * scale,
         )
         for s, sec in items
     )
-    table = Table("I-V comparison", ("sample", "onset [V]", "I at max bias [A]", "hysteresis [A]"), rows)
+    table = Table("I-V comparison (currents in the unit of the plot)",
+                  ("sample", "onset [V]", f"I at max bias [{unit}]", f"hysteresis [{unit}]"), rows)
     return Section(
         technique="iv",
         title="I-V: samples compared",
