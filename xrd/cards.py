@@ -53,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbkit._shared.finite import require_finite
+from ssbkit._shared.limits import read_text, regular_file
 from ssbkit.errors import FormatError
 from xrd.references import CARD_SUFFIXES, ReferencePattern, reference_pattern
 
@@ -90,7 +92,11 @@ def _card(path, *, name, formula, card, space_group, lattice, d, intensity, hkl,
                           "'# formula:' line or pass formula=)", path=path)
     if lattice is None:
         raise FormatError("the card states no cell parameters; they are needed to refine its cell", path=path)
-    d, intensity = np.asarray(d, dtype=float), np.asarray(intensity, dtype=float)
+    d = require_finite(d, path=path, what="d-spacing")
+    intensity = require_finite(intensity, path=path, what="intensity")
+    lattice = require_finite(lattice, path=path, what="cell parameters")
+    if rir is not None:
+        require_finite([rir], path=path, what="RIR (I/Ic)")
     if d.size == 0:
         raise FormatError("the card lists no reflections", path=path)
     if np.any(d <= 0) or np.any(intensity < 0):
@@ -112,7 +118,7 @@ def _card(path, *, name, formula, card, space_group, lattice, d, intensity, hkl,
 
 
 def _read_dif(path: Path):
-    lines = path.read_text(encoding="latin-1").splitlines()
+    lines = read_text(path, encoding="latin-1").splitlines()
     info = {"formula": None, "rir": None, "lattice": None, "space_group": "", "wavelength": None, "card": ""}
     rows, in_table = [], False
     for number, line in enumerate(lines, start=1):
@@ -159,7 +165,7 @@ def _read_dif(path: Path):
 def _read_jcpds(path: Path):
     info = {"formula": None, "rir": None, "lattice": None, "space_group": "", "card": ""}
     cell, rows, version = {}, [], None
-    for number, line in enumerate(path.read_text(encoding="latin-1").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, encoding="latin-1").splitlines(), start=1):
         key, _, value = line.partition(":")
         key = key.strip().upper()
         value = value.strip()
@@ -200,7 +206,7 @@ def _read_jcpds(path: Path):
 def _read_csv_card(path: Path):
     info = {"formula": None, "rir": None, "lattice": None, "space_group": "", "card": "", "wavelength": None}
     name, rows, columns = path.stem, [], None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         text = line.strip()
         if not text:
             continue
@@ -273,16 +279,26 @@ def read_card(path, *, wavelength_angstrom: float = 1.5406, two_theta_range=(0, 
 
     Raises
     ------
-    FileNotFoundError, ssbkit.errors.FormatError
+    FileNotFoundError
+        The file does not exist.
+    ssbkit.errors.FormatError
+        A broken card, a directory or special file, or a file larger than
+        ``ssbkit._shared.limits.MAX_FILE_BYTES`` (checked before reading).
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise FileNotFoundError(f"no such card file: {path}")
+    path = regular_file(path)  # a directory or a pipe: FormatError; the size is checked by read_text
     suffix = path.suffix.lower()
     readers = {".dif": _read_dif, ".jcpds": _read_jcpds, ".card": _read_csv_card, ".csv": _read_csv_card}
     if suffix not in readers:
         raise FormatError(f"unknown card extension {suffix!r} (known: {sorted(readers)})", path=path)
-    info, name, d, intensity, hkl = readers[suffix](path)
+    try:
+        info, name, d, intensity, hkl = readers[suffix](path)
+    except FormatError:
+        raise
+    except (ValueError, IndexError, KeyError, OverflowError) as exc:  # a float()/int() on a damaged field
+        raise FormatError(f"cannot read as a {suffix} card ({type(exc).__name__}: {exc})", path=path) from None
     return _card(path, name=name, formula=formula or info["formula"], card=info["card"],
                  space_group=info["space_group"], lattice=info["lattice"], d=d, intensity=intensity, hkl=hkl,
                  rir=info["rir"], wavelength_angstrom=wavelength_angstrom,

@@ -126,3 +126,51 @@ def test_implausible_kalpha2_is_refused():
 def test_a_missing_file_still_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_pattern(tmp_path / "missing.xy")
+
+
+# --- stick-list cards (xrd.cards.read_card) --------------------------------------------------------
+
+_CARD = ("# name: LiCoO2 lab card\n# formula: LiCoO2\n# cell: 2.8156 2.8156 14.0542 90 90 120\n# rir: 4.9\n"
+         "# wavelength: 1.5406\ntwo_theta_deg, intensity, h, k, l\n18.94, 100, 0, 0, 3\n37.43, 40, 1, 0, 1\n"
+         "45.27, 60, 1, 0, 4\n")
+
+
+def test_a_card_directory_is_a_format_error(tmp_path):
+    from xrd.cards import read_card
+
+    folder = tmp_path / "lco.card"
+    folder.mkdir()
+    with pytest.raises(FormatError, match="is a directory"):
+        read_card(folder)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("37.43, 40,", "37.43, inf,", "intensity holds 1"),  # was returned as an infinite stick
+    ("37.43, 40,", "37.43, nan,", "intensity holds 1"),
+    ("14.0542", "1e400", "cell parameters holds 1"),  # was an infinite cell
+    ("# rir: 4.9", "# rir: nan", r"RIR \(I/Ic\) holds 1"),
+])
+def test_a_damaged_card_is_a_format_error(tmp_path, old, new, message):
+    from xrd.cards import read_card
+
+    path = tmp_path / "lco.card"
+    assert old in _CARD
+    path.write_text(_CARD.replace(old, new))
+    with pytest.raises(FormatError, match=message) as info:
+        read_card(path)
+    assert "lco.card" in str(info.value)
+    path.write_text(_CARD)  # the control: the undamaged card reads
+    assert read_card(path).intensity.size == 3
+
+
+def test_a_damaged_jcpds_number_is_a_format_error(tmp_path):
+    from xrd import reference_pattern
+    from xrd.cards import read_card, write_card
+
+    path = write_card(reference_pattern("LiCoO2", two_theta_range=(10, 90)), tmp_path / "lco.jcpds")
+    text = path.read_text()
+    assert "\nA: 2.81560\n" in text
+    path.write_text(text.replace("\nA: 2.81560\n", "\nA: 2.8x560\n"))
+    with pytest.raises(FormatError, match="cannot read as a .jcpds card") as info:  # was a bare ValueError
+        read_card(path)
+    assert "lco.jcpds" in str(info.value)
