@@ -135,7 +135,10 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
         describes a resistive low-frequency limit; strip a blocking-electrode
         spike first).
     regularization : float, optional
-        λ > 0; None chooses it by GCV over 1e-6 … 1e1.
+        λ > 0; None chooses it by GCV over 1e-6 … 1e1. λ is dimensionless:
+        it weighs the curvature of γ/max|Z| (the inversion runs on
+        ``Z / max|Z|``), so a spectrum and the same spectrum scaled give the
+        same DRT, scaled.
     points_per_decade : int
         RBF centres per decade of τ (the grid spans 1/(2π f_max)/10 to
         10/(2π f_min)).
@@ -158,7 +161,11 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
     log_tau = np.linspace(lo, hi, k)
     width = (log_tau[1] - log_tau[0]) * 1.2
     a_re, a_im = _matrices(omega, log_tau, width)
-    w = 1.0 / np.abs(z)
+    # the inversion runs on Z / max|Z|, so that lambda (and the GCV grid) is dimensionless: the same
+    # spectrum in mOhm or in MOhm gives the same DRT scaled (was: no peak at all for |Z| ~ 1e5 Ohm)
+    scale = float(np.max(np.abs(z)))
+    z_unit = z / scale
+    w = 1.0 / np.abs(z_unit)
     extra_re = [np.ones_like(omega)]
     extra_im = [np.zeros_like(omega)]
     if inductance:
@@ -167,7 +174,7 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
     n_extra = len(extra_re)
     a = np.vstack([np.column_stack(extra_re + [a_re]) * w[:, None],
                    np.column_stack(extra_im + [a_im]) * w[:, None]])
-    b = np.concatenate([z.real * w, z.imag * w])
+    b = np.concatenate([z_unit.real * w, z_unit.imag * w])
     phi_grid = np.exp(-(((log_tau[:, None] - log_tau[None, :]) / width) ** 2))
     diff2 = np.diff(np.eye(k), n=2, axis=0) @ phi_grid
     lmat = np.hstack([np.zeros((diff2.shape[0], n_extra)), diff2])
@@ -182,6 +189,7 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
         raise FitError(f"{source_name(data)}: the DRT inversion failed ({type(exc).__name__}: {exc})") from None
     if not np.all(np.isfinite(x)):
         raise FitError(f"{source_name(data)}: the DRT inversion is not finite (degenerate data)")
+    x = x * scale  # back to Ohm (and H for the inductance)
     # γ(ln τ) is the sum of the RBFs: evaluate it 10 times finer than their centres, so that peak
     # positions are not rounded to the centre spacing
     fine = np.linspace(lo, hi, 10 * (k - 1) + 1)
@@ -192,7 +200,8 @@ def drt(data: EISData, *, regularization: float | None = None, points_per_decade
     peaks, _ = find_peaks(gamma, prominence=0.02 * max(gamma.max(), 1e-300))
     areas = []
     n = fine.size
-    minima = np.r_[0, [i for i in range(1, n - 1) if gamma[i] <= gamma[i - 1] and gamma[i] <= gamma[i + 1]], n - 1]
+    minima = np.array([0, *(i for i in range(1, n - 1) if gamma[i] <= gamma[i - 1] and gamma[i] <= gamma[i + 1]),
+                       n - 1], dtype=int)  # int even without an inner minimum (np.r_ gave floats: TypeError)
     for p in peaks:
         left = minima[minima < p].max(initial=0)
         right = minima[minima > p].min(initial=n - 1)

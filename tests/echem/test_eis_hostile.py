@@ -153,3 +153,22 @@ def test_scipy_failure_in_drt_becomes_a_fit_error(monkeypatch):
     monkeypatch.setattr(drt_module, "nnls", broken)
     with pytest.raises(FitError, match="DRT inversion failed"):
         echem.drt(_rc(1.0), regularization=1e-3)
+
+
+@pytest.mark.parametrize("scale", [1e-60, 1e-3, 1e3, 1e5, 1e7, 1e60])
+def test_drt_is_scale_invariant(scale):
+    # R0 = R1 = scale, tau = 0.1 ms: the DRT of the scaled spectrum is the scale-1 DRT scaled (one peak,
+    # R_inf and R_pol within 1e-9 relative). Was: 1.9 % off at 1 kOhm and a TypeError at 100 kOhm.
+    f = np.logspace(6, -1, 60)
+    circuit = parse_circuit("R0-p(R1,C1)")
+    unit = echem.drt(echem.spectrum(f, circuit.impedance([1.0, 1.0, 1e-4], f)))
+    scaled = echem.drt(echem.spectrum(f, circuit.impedance([scale, scale, 1e-4 / scale], f)))
+    assert scaled.regularization == unit.regularization
+    assert scaled.r_inf_ohm == pytest.approx(scale * unit.r_inf_ohm, rel=1e-9)
+    assert scaled.polarization_ohm == pytest.approx(scale * unit.polarization_ohm, rel=1e-9)
+    np.testing.assert_allclose(scaled.peak_tau_s, unit.peak_tau_s, rtol=1e-9)
+    np.testing.assert_allclose(scaled.peak_resistance_ohm, scale * unit.peak_resistance_ohm, rtol=1e-9)
+    # the truth: R_inf = R0, one peak at tau = R1 C1 = 1e-4 s carrying R1 (analytic; 0.3 % / 0.5 % off)
+    assert unit.r_inf_ohm == pytest.approx(1.0, rel=2e-3)
+    assert unit.peak_tau_s.size == 1 and unit.peak_tau_s[0] == pytest.approx(1e-4, rel=5e-3)
+    assert unit.peak_resistance_ohm[0] == pytest.approx(1.0, rel=5e-3)
