@@ -618,6 +618,17 @@ def fit_quality(success: bool, message: str, rms: float, runs: tuple[int, float,
     return FIT_STATUSES[status], tuple(reasons)
 
 
+def _pinned(problem, u, names, margin: float = 1e-4) -> list[str]:
+    """Names of the positive (non-exponent) parameters within ``margin`` of a bound, in log10 space.
+
+    An exponent at 1 is an ideal capacitor, a legitimate answer; a resistance at 100 max|Z| or a
+    capacitance at 1e-20 F is the optimiser leaning on a wall.
+    """
+    position = (np.asarray(u, dtype=float) - problem.ulo) / (problem.uhi - problem.ulo)
+    at_bound = (~problem.exponent) & ((position < margin) | (position > 1 - margin))
+    return [name for name, hit in zip(names, at_bound) if hit]
+
+
 def _result(text, parsed, problem, res, u, u0, weighting, runs, kk_rms) -> CircuitFit:
     names = parsed.parameter_names
     p = problem.from_u(u)
@@ -648,6 +659,11 @@ def _result(text, parsed, problem, res, u, u0, weighting, runs, kk_rms) -> Circu
         # the Lin-KK level is needed only to grade a fit whose residuals look systematic
         kk_rms = kk_rms() if (runs_result[2] < 1e-3 and rms > NOISE_FLOOR) else float("nan")
     status, reasons = fit_quality(bool(res.success), str(res.message), rms, runs_result, kk_rms, ok)
+    pinned = _pinned(problem, u, names)
+    if pinned:
+        status = FIT_STATUSES[max(FIT_STATUSES.index(status), 1)]
+        reasons = (*reasons, f"{', '.join(pinned)} ended at a bound of the search (not determined by the "
+                             "data, or the data lie outside the default bounds: pass bounds=).")
     return CircuitFit(
         circuit=text,
         parameters={k: float(v) for k, v in zip(names, p)},

@@ -172,3 +172,15 @@ def test_drt_is_scale_invariant(scale):
     assert unit.r_inf_ohm == pytest.approx(1.0, rel=2e-3)
     assert unit.peak_tau_s.size == 1 and unit.peak_tau_s[0] == pytest.approx(1e-4, rel=5e-3)
     assert unit.peak_resistance_ohm[0] == pytest.approx(1.0, rel=5e-3)
+
+
+def test_a_fit_leaning_on_the_default_bounds_is_flagged():
+    # R0 = R1 = 1e30 Ohm, C1 = 1e-33 F lies below the default lower bound 1e-20: the fit cannot reach the
+    # truth, so it must say so instead of returning C1 = 1e-20 as an answer
+    fit = echem.fit_circuit(_rc(1e30), "R0-p(R1,C1)")
+    assert fit.status != "ok"
+    assert any("ended at a bound" in reason and "C1" in reason for reason in fit.quality_reasons)
+    # the control: the same circuit at 1 Ohm fits its truth exactly, status ok, no bound named
+    fine = echem.fit_circuit(_rc(1.0), "R0-p(R1,C1)")
+    assert fine.status == "ok" and not any("bound" in reason for reason in fine.quality_reasons)
+    assert fine.parameters["C1"] == pytest.approx(1e-3, rel=1e-6)
