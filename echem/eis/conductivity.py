@@ -111,8 +111,13 @@ def conductivity(resistance_ohm, thickness_cm, area_cm2, *, resistance_err_ohm=0
     dr = _nonnegative("resistance_err_ohm", resistance_err_ohm)
     dd = _nonnegative("thickness_err_cm", thickness_err_cm)
     ds = _nonnegative("area_err_cm2", area_err_cm2)
-    sigma = d / (r * s)
-    err = sigma * float(np.sqrt((dr / r) ** 2 + (dd / d) ** 2 + (ds / s) ** 2))
+    with np.errstate(all="ignore"):
+        sigma = float(np.float64(d) / (np.float64(r) * np.float64(s)))
+        err = sigma * float(np.sqrt((dr / r) ** 2 + (dd / d) ** 2 + (ds / s) ** 2))
+    if not (np.isfinite(sigma) and sigma > 0 and np.isfinite(err)):
+        # each value finite and > 0, but their quotient leaves the float range (e.g. R = S = 1e-308)
+        raise ValueError(f"resistance_ohm={r!r}, thickness_cm={d!r}, area_cm2={s!r} (and their errors) give "
+                         f"sigma = {sigma!r} +- {err!r} S/cm: outside the float range")
     return Conductivity(sigma, err, r, d, s, dr, dd, ds)
 
 

@@ -144,7 +144,8 @@ def require_single_sweep(data: EISData, *, min_points: int = 1) -> EISData:
         Naming the source and how to select a sweep; on NaN/inf values; on a
         point with ``Z = 0`` (every analysis weights by ``1/|Z|``) or a
         frequency or ``|Z|`` outside ``[1e-100, 1e100)`` (the readers refuse
-        such numbers too; analyses overflow on them).
+        such numbers too; analyses overflow on them); fewer than
+        ``max(min_points, 2)`` distinct frequencies.
     """
     if not isinstance(data, EISData):
         raise TypeError(f"expected EISData, got {type(data).__name__}")
@@ -173,7 +174,26 @@ def require_single_sweep(data: EISData, *, min_points: int = 1) -> EISData:
         raise ValueError(
             f"{name}: {data.frequency_hz.size} point(s), at least {min_points} needed"
         )
+    distinct = np.unique(data.frequency_hz).size
+    if distinct < max(min_points, 2):
+        raise ValueError(f"{name}: frequency_hz holds {distinct} distinct value(s), at least "
+                         f"{max(min_points, 2)} needed (a spectrum spans frequencies)")
     return data
+
+
+def require_arrays(frequency_hz, z_ohm, *, min_points: int = 1) -> None:
+    """The checks of :func:`require_single_sweep` on bare arrays (any frequency order).
+
+    Raises
+    ------
+    ValueError
+        Shapes that differ or are not 1-D, and every case of :func:`require_single_sweep`.
+    """
+    f = np.asarray(frequency_hz, dtype=float)
+    z = np.asarray(z_ohm, dtype=complex)
+    if f.ndim != 1 or z.shape != f.shape:
+        raise ValueError(f"frequency_hz {f.shape} and z_ohm {z.shape} must be 1-D of equal length")
+    require_single_sweep(EISData(f, z, np.zeros(f.size, dtype=int)), min_points=min_points)
 
 
 def source_name(data: EISData) -> str:

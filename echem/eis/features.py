@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from echem.eis.data import require_arrays
+
 __all__ = ["SpectrumFeatures", "spectrum_features"]
 
 
@@ -71,7 +73,15 @@ def spectrum_features(frequency_hz, z_ohm, *, valley_index: int | None = None) -
     Returns
     -------
     SpectrumFeatures
+
+    Raises
+    ------
+    ValueError
+        Arrays that are not finite, 1-D, of one length, with >= 3 distinct
+        frequencies and no zero or absurd value (see
+        :func:`echem.eis.data.require_arrays`).
     """
+    require_arrays(frequency_hz, z_ohm, min_points=3)
     order = np.argsort(frequency_hz)[::-1]
     f = np.asarray(frequency_hz, dtype=float)[order]
     z = np.asarray(z_ohm, dtype=complex)[order]

@@ -40,7 +40,7 @@ from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
 from echem.eis.circuits import _Element, _Group, parse_circuit
-from echem.eis.data import EISData, require_single_sweep
+from echem.eis.data import EISData, require_arrays, require_single_sweep
 from echem.eis.features import spectrum_features
 from echem.eis.fitting import NOISE_FLOOR, CircuitFit, data_guess, fit_starts, kk_level
 from ssbkit.errors import FitError
@@ -145,9 +145,17 @@ def relaxation_peaks(frequency_hz, z_ohm, *, points_per_decade: int = 8,
     Returns
     -------
     RelaxationPeaks
+
+    Raises
+    ------
+    ValueError
+        Arrays that are not finite, 1-D, of one length, with >= 3 distinct
+        frequencies and no zero or absurd value (see
+        :func:`echem.eis.data.require_arrays`).
     """
     f = np.asarray(frequency_hz, dtype=float)
     z = np.asarray(z_ohm, dtype=complex)
+    require_arrays(f, z, min_points=3)
     w = 2 * np.pi * f
     lo, hi = np.log10(0.1 / w.max()), np.log10(10.0 / w.min())
     k = int(np.ceil((hi - lo) * points_per_decade)) + 1

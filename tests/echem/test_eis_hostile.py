@@ -184,3 +184,39 @@ def test_a_fit_leaning_on_the_default_bounds_is_flagged():
     fine = echem.fit_circuit(_rc(1.0), "R0-p(R1,C1)")
     assert fine.status == "ok" and not any("bound" in reason for reason in fine.quality_reasons)
     assert fine.parameters["C1"] == pytest.approx(1e-3, rel=1e-6)
+
+
+@pytest.mark.parametrize("analysis", [
+    echem.lin_kk, echem.drt, echem.bulk_resistance,
+    lambda d: echem.bulk_resistance(d, method="intercept"),
+    lambda d: echem.fit_circuit(d, "R0-p(R1,C1)"),
+])
+def test_one_frequency_repeated_is_not_a_spectrum(analysis):
+    # 40 rows at 10 Hz (a logger writing one point over and over): was a Lin-KK verdict, a DRT and a
+    # bulk resistance of 4.59 Ohm from a fit of a spectrum that has no frequency dependence to fit
+    data = echem.EISData(np.full(40, 10.0), np.full(40, 5 - 1j), SWEEP)
+    with pytest.raises(ValueError, match="1 distinct value"):
+        analysis(data)
+
+
+def test_array_helpers_refuse_degenerate_arrays():
+    from echem.eis.features import spectrum_features
+
+    with pytest.raises(ValueError, match="zero at every point"):  # was scipy "must not contain infs or NaNs"
+        echem.relaxation_peaks(F_HZ, np.zeros(40, dtype=complex))
+    with pytest.raises(ValueError, match="zero at every point"):  # was a divide-by-zero RuntimeWarning
+        spectrum_features(F_HZ, np.zeros(40, dtype=complex))
+    with pytest.raises(ValueError, match="1-D of equal length"):
+        echem.relaxation_peaks(F_HZ, np.ones(39, dtype=complex))
+    peaks = echem.relaxation_peaks(F_HZ, _rc(1.0).z_ohm)  # the control: one process, tau = 1 ms
+    assert peaks.tau_s.size == 1 and peaks.tau_s[0] == pytest.approx(1e-3, rel=0.2)
+
+
+def test_conductivity_outside_the_float_range_is_a_value_error():
+    import sys
+
+    conductivity = sys.modules["echem.eis.conductivity"].conductivity
+    # each argument finite and > 0, sigma = d / (R S) = 1e308 / 1e-616: was ZeroDivisionError
+    with pytest.raises(ValueError, match="outside the float range"):
+        conductivity(1e-308, 1e308, 1e-308)
+    assert conductivity(50, 0.1, 0.785).sigma_s_per_cm == pytest.approx(0.1 / (50 * 0.785))  # analytic
