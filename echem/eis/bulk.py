@@ -298,10 +298,15 @@ def _intercept(data: EISData) -> BulkResistance:
     lo, hi = max(v - 1, 0), min(v + 1, z.size - 1)
     err = 0.5 * abs(float(z.real[hi] - z.real[lo])) / max(hi - lo, 1)
     if 0 < v < z.size - 1:
-        x, y = z.real[lo : hi + 1], -z.imag[lo : hi + 1]
-        a, b, _ = np.polyfit(x, y, 2)
-        if a > 0 and x.min() <= -b / (2 * a) <= x.max():
-            value = float(-b / (2 * a))
+        # the parabola through the three points around the valley, in units of max|Z| (so that its
+        # vertex does not depend on the unit: at |Z| ~ 1e-90 Ohm the x**2 column underflowed, LAPACK
+        # got a NaN and numpy's lstsq hung)
+        unit = float(np.max(np.abs(z)))
+        x, y = z.real[lo : hi + 1] / unit, -z.imag[lo : hi + 1] / unit
+        if np.unique(x).size == 3:
+            a, b, _ = np.polyfit(x, y, 2)
+            if a > 0 and x.min() <= -b / (2 * a) <= x.max():
+                value = float(-b / (2 * a) * unit)
     message = ("Z' at the -Z'' minimum between arc and spike" if feats.arc_visible
                else "no arc in the window: Z' at the high-frequency end of the spike")
     status, reasons = "ok", []
@@ -309,6 +314,10 @@ def _intercept(data: EISData) -> BulkResistance:
         status = "warning"
         reasons.append("No clear valley between an arc and a spike: the intercept is only an estimate "
                        "of R_e (use method='fit').")
+    if not value > 0:
+        status = "poor"
+        reasons.append(f"The intercept Z' = {value:.3g} Ohm is not positive: no bulk resistance can be read "
+                       "off this spectrum.")
     return BulkResistance(value, err, "intercept", "", (), None, {},
                           data.frequency_hz, data.z_ohm, True, message, status, tuple(reasons),
                           "real-axis intercept at the -Z'' minimum", None)

@@ -220,3 +220,24 @@ def test_conductivity_outside_the_float_range_is_a_value_error():
     with pytest.raises(ValueError, match="outside the float range"):
         conductivity(1e-308, 1e308, 1e-308)
     assert conductivity(50, 0.1, 0.785).sigma_s_per_cm == pytest.approx(0.1 / (50 * 0.785))  # analytic
+
+
+@pytest.mark.parametrize("scale", [1e-90, 1e90])
+def test_intercept_on_a_real_spectrum_is_unit_free_and_never_hangs(shared_data, scale):
+    # yadg peis.mpt in Ohm and scaled by 1e+-90: the intercept scales with it (within 1e-12). At 1e-90 the
+    # parabola's x**2 column underflowed, LAPACK received a NaN and numpy.lstsq hung forever.
+    data = echem.read_eis(shared_data / "echem" / "eis" / "yadg__peis.mpt").select_sweep(0)
+    unit = echem.bulk_resistance(data, method="intercept")
+    scaled = echem.bulk_resistance(echem.EISData(data.frequency_hz, data.z_ohm * scale, data.sweep),
+                                   method="intercept")
+    assert scaled.resistance_ohm == pytest.approx(scale * unit.resistance_ohm, rel=1e-12)
+    assert scaled.status == unit.status
+
+
+def test_intercept_of_a_pure_reactance_is_flagged_poor(shared_data):
+    # Z' = 0 at every point: an intercept of 0 Ohm was returned with status ok
+    data = echem.read_eis(shared_data / "echem" / "eis" / "yadg__peis.mpt").select_sweep(0)
+    result = echem.bulk_resistance(echem.EISData(data.frequency_hz, 1j * data.z_ohm.imag, data.sweep),
+                                   method="intercept")
+    assert result.status == "poor"
+    assert any("not positive" in reason for reason in result.quality_reasons)
