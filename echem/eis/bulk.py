@@ -298,15 +298,20 @@ def _intercept(data: EISData) -> BulkResistance:
     lo, hi = max(v - 1, 0), min(v + 1, z.size - 1)
     err = 0.5 * abs(float(z.real[hi] - z.real[lo])) / max(hi - lo, 1)
     if 0 < v < z.size - 1:
-        # the parabola through the three points around the valley, in units of max|Z| (so that its
-        # vertex does not depend on the unit: at |Z| ~ 1e-90 Ohm the x**2 column underflowed, LAPACK
-        # got a NaN and numpy's lstsq hung)
-        unit = float(np.max(np.abs(z)))
-        x, y = z.real[lo : hi + 1] / unit, -z.imag[lo : hi + 1] / unit
-        if np.unique(x).size == 3:
-            a, b, _ = np.polyfit(x, y, 2)
-            if a > 0 and x.min() <= -b / (2 * a) <= x.max():
-                value = float(-b / (2 * a) * unit)
+        # the parabola through the three points around the valley, in coordinates centred on the middle
+        # point and scaled by the spread of Z' (so that its vertex does not depend on the unit: at
+        # |Z| ~ 1e-90 Ohm, or next to a 1e95 Ohm point, a squared column underflowed, LAPACK got a NaN
+        # and numpy's lstsq hung)
+        x0, y0 = z.real[v], -z.imag[v]
+        spread = float(np.ptp(z.real[lo : hi + 1]))
+        if spread > 0 and np.unique(z.real[lo : hi + 1]).size == 3:
+            with np.errstate(all="ignore"):
+                x = (z.real[lo : hi + 1] - x0) / spread
+                y = (-z.imag[lo : hi + 1] - y0) / spread
+            if np.all(np.isfinite(x)) and np.all(np.isfinite(y)):
+                a, b, _ = np.polyfit(x, y, 2)
+                if a > 0 and x.min() <= -b / (2 * a) <= x.max():
+                    value = float(x0 + (-b / (2 * a)) * spread)
     message = ("Z' at the -Z'' minimum between arc and spike" if feats.arc_visible
                else "no arc in the window: Z' at the high-frequency end of the spike")
     status, reasons = "ok", []

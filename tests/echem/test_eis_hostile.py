@@ -241,3 +241,13 @@ def test_intercept_of_a_pure_reactance_is_flagged_poor(shared_data):
                                    method="intercept")
     assert result.status == "poor"
     assert any("not positive" in reason for reason in result.quality_reasons)
+
+
+def test_intercept_next_to_a_huge_point_never_hangs(shared_data):
+    # vsp_peis_with.mpr with its second point set to 1e95 Ohm: the max|Z| scaling of an earlier fix
+    # squared the valley points to ~1e-380, LAPACK got a NaN and lstsq hung; the result is finite
+    data = echem.read_eis(shared_data / "echem" / "eis" / "yadg__vsp_peis_with.mpr").select_sweep(0)
+    z = data.z_ohm.copy()
+    z[1] = 1e95
+    result = echem.bulk_resistance(echem.EISData(data.frequency_hz, z, data.sweep), method="intercept")
+    assert np.isfinite(result.resistance_ohm) and np.isfinite(result.resistance_err_ohm)
