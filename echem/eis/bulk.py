@@ -10,6 +10,7 @@ and R_e = R0.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -309,7 +310,9 @@ def _intercept(data: EISData) -> BulkResistance:
                 x = (z.real[lo : hi + 1] - x0) / spread
                 y = (-z.imag[lo : hi + 1] - y0) / spread
             if np.all(np.isfinite(x)) and np.all(np.isfinite(y)):
-                a, b, _ = np.polyfit(x, y, 2)
+                with warnings.catch_warnings():  # nearly collinear points: the vertex check below decides
+                    warnings.simplefilter("ignore", np.exceptions.RankWarning)
+                    a, b, _ = np.polyfit(x, y, 2)
                 if a > 0 and x.min() <= -b / (2 * a) <= x.max():
                     value = float(x0 + (-b / (2 * a)) * spread)
     message = ("Z' at the -Z'' minimum between arc and spike" if feats.arc_visible
