@@ -279,15 +279,11 @@ def read_card(path, *, wavelength_angstrom: float = 1.5406, two_theta_range=(0, 
 
     Raises
     ------
-    FileNotFoundError
-        The file does not exist.
     ssbkit.errors.FormatError
-        A broken card, a directory or special file, or a file larger than
+        A missing file ("no such file"), a broken card, a directory or special file, or a file larger than
         ``ssbkit._shared.limits.MAX_FILE_BYTES`` (checked before reading).
     """
     path = Path(path)
-    if not path.exists() and not path.is_symlink():
-        raise FileNotFoundError(f"no such card file: {path}")
     path = regular_file(path)  # a directory or a pipe: FormatError; the size is checked by read_text
     suffix = path.suffix.lower()
     readers = {".dif": _read_dif, ".jcpds": _read_jcpds, ".card": _read_csv_card, ".csv": _read_csv_card}

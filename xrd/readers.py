@@ -612,10 +612,8 @@ def read_pattern(path, *, format: str | None = None, range_index: int | None = N
 
     Raises
     ------
-    FileNotFoundError
-        The file does not exist.
     ssbkit.errors.FormatError
-        The file is broken, truncated, empty or of an unsupported kind; a
+        The file does not exist ("no such file", as every ssbkit reader), or it is broken, truncated, empty or of an unsupported kind; a
         directory or special file; larger than
         ``ssbkit._shared.limits.MAX_FILE_BYTES`` (text and RAW files, checked
         before reading) or, for .rasx/.brml archives, inflating beyond
@@ -631,8 +629,6 @@ def read_pattern(path, *, format: str | None = None, range_index: int | None = N
     path = Path(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"format={format!r} is not one of {sorted(FORMATS)} or None")
-    if not path.exists() and not path.is_symlink():
-        raise FileNotFoundError(f"no such file: {path}")
     path = regular_file(path)
     if path.stat().st_size == 0:
         raise FormatError("empty file", path=path)

@@ -164,9 +164,7 @@ def read_eis(path, *, format: str | None = None, columns: dict | None = None) ->
         than ``ssbkit._shared.limits.MAX_FILE_BYTES`` (checked before it is
         read) or a workbook inflating beyond ``MAX_UNCOMPRESSED_BYTES``;
         NaN, infinite or absurd (|value| >= 1e100) numbers; a spectrum whose
-        impedance is zero everywhere.
-    FileNotFoundError
-        When the file does not exist.
+        impedance is zero everywhere; a missing file ("no such file"), as every ssbkit reader.
     ValueError
         For an unknown ``format`` or a bad ``columns`` mapping.
 
@@ -178,8 +176,6 @@ def read_eis(path, *, format: str | None = None, columns: dict | None = None) ->
     path = Path(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"format={format!r} is not one of {sorted(FORMATS)} (or None)")
-    if not path.exists() and not path.is_symlink():
-        raise FileNotFoundError(f"no such file: {path}")
     path = regular_file(path)
     if check_size(path) == 0:  # every format is parsed whole: bounded by limits.MAX_FILE_BYTES
         raise FormatError("file is empty", path=path)

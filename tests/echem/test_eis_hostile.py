@@ -75,9 +75,6 @@ def test_all_zero_or_absurd_impedance_is_refused_by_the_reader(tmp_path, rows, m
         echem.read_eis(path)
 
 
-def test_a_missing_file_still_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such file"):
-        echem.read_eis(tmp_path / "absent.csv")
 
 
 # --- analyses on degenerate spectra the EISData constructor accepts ------------------------------

@@ -251,7 +251,7 @@ def test_explicit_column_mapping(tmp_path):
 def test_bad_format_option_and_missing_file(tmp_path):
     with pytest.raises(ValueError, match="format='nova'"):
         echem.read_eis(tmp_path / "x.csv", format="nova")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FormatError, match="absent.csv: no such file"):  # one error shape for every reader
         echem.read_eis(tmp_path / "absent.csv")
 
 

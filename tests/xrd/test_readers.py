@@ -157,7 +157,7 @@ def test_brml_read(tmp_path):
 def test_bad_format_option_and_missing_file(tmp_path):
     with pytest.raises(ValueError, match="format='pdf'"):
         read_pattern(tmp_path / "x.xy", format="pdf")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FormatError, match="missing.xy: no such file"):  # one error shape for every reader
         read_pattern(tmp_path / "missing.xy")
 
 

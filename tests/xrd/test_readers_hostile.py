@@ -123,9 +123,6 @@ def test_implausible_kalpha2_is_refused():
     assert fine.kalpha2_ratio == 0.5
 
 
-def test_a_missing_file_still_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such file"):
-        read_pattern(tmp_path / "missing.xy")
 
 
 # --- stick-list cards (xrd.cards.read_card) --------------------------------------------------------
