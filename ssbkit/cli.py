@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ssbkit import __version__
 from ssbkit.errors import MetadataError, ReportFolderError
+from ssbkit.report.folder import CACHE_FOLDER
 
 __all__ = ["main"]
 
@@ -121,7 +122,7 @@ def _client(address: str | None, workers: int | None):
 def _analyze_options(args, out: Path) -> dict:
     """analyze()'s execution options from the report flags (the demo: in this process, cached)."""
     scheduler = getattr(args, "scheduler", None)
-    cache = None if getattr(args, "no_cache", False) else (getattr(args, "cache_dir", None) or out / ".ssbkit-cache")
+    cache = None if getattr(args, "no_cache", False) else (getattr(args, "cache_dir", None) or out / CACHE_FOLDER)
     return {"workers": None if scheduler else getattr(args, "workers", None), "cache": cache}
 
 
@@ -129,7 +130,6 @@ def _report(args, manifest: Path, out: Path, *, claimed: bool = False) -> int:
     import tempfile
 
     from ssbkit.report import analyze, write_report
-    from ssbkit.report.results_table import write_results_tables
 
     study = _load(manifest)
     if study is None or not (claimed or _claim(out, args.force)):
@@ -144,7 +144,6 @@ def _report(args, manifest: Path, out: Path, *, claimed: bool = False) -> int:
             for item in to_close:
                 item.close()
         index = write_report(results, out, force=True)
-    write_results_tables(results, out)
     cached = sum(r.cached for r in results.results)
     _say(args, f"report written: {index} ({cached} of {len(results.results)} measurements from the cache)")
     if results.failed:

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from ssbkit.errors import ReportFolderError
 
-__all__ = ["OWNER_FILE", "claim_folder", "write_file", "finish_folder"]
+__all__ = ["OWNER_FILE", "CACHE_FOLDER", "claim_folder", "write_file", "finish_folder"]
 
 #: The list of files the report wrote, kept in the report folder.
 OWNER_FILE = ".ssbkit-report.json"
+#: The result cache ``ssbkit report`` keeps in its folder by default (:mod:`ssbkit.report.cache`).
+CACHE_FOLDER = ".ssbkit-cache"
 
 
 def _owned(folder: Path) -> set[str]:
@@ -62,7 +64,7 @@ def claim_folder(out, *, force: bool = False, ours=()) -> set[str]:
         raise ReportFolderError(f"{out}: the report folder is a file; give a folder (it is created if missing)")
     out.mkdir(parents=True, exist_ok=True)
     previous = _owned(out)
-    foreign = {entry.name for entry in out.iterdir()} - set(ours) - {OWNER_FILE}
+    foreign = {entry.name for entry in out.iterdir()} - set(ours) - {OWNER_FILE, CACHE_FOLDER}
     if not previous and foreign and not force:
         raise ReportFolderError(f"{out}: the folder is not empty and holds no ssbkit report; choose an empty or new "
                                 "folder, or pass --force (force=True) to write into it (only files of the report's "

@@ -1,9 +1,10 @@
 """Writing a study's report: HTML pages, figures and machine-readable summaries.
 
-The folder gets ``index.html`` (samples, measurements, provenance),
+The folder gets ``index.html`` (headline results, samples, measurements, provenance),
 one ``<sample-id>.html`` per sample, ``comparison.html`` when the study has a
 coating series, ``style.css`` (no CDN: pages work offline and print well),
-the figure files next to the pages, and ``summary.csv`` / ``summary.json``.
+the figure files next to the pages, ``summary.csv`` / ``summary.json`` and the
+``results*.parquet`` tables (:mod:`ssbkit.report.results_table`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 
 from ssbkit.report.figures import DPI
 from ssbkit.report.folder import claim_folder, finish_folder, write_file
+from ssbkit.report.results_table import write_results_tables
 from ssbkit.report.analysis import StudyResults
 from ssbkit.report.formatting import format_measurement, format_number, key_label
 from ssbkit.report.registry import Quantity, figure_prefix, safe_name
@@ -210,5 +212,6 @@ def write_report(results: StudyResults, out, *, force: bool = False) -> Path:
         if (out / name).is_file():
             written.add(name)
     written |= _write_summaries(results, out)
+    written |= {path.name for path in write_results_tables(results, out)}
     finish_folder(out, written, previous)
     return out / "index.html"
