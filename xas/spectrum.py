@@ -65,6 +65,16 @@ class XASSpectrum:
         meta.update(self.metadata)
         object.__setattr__(self, "metadata", meta)
 
+    def to_frame(self):
+        """The spectrum as a pandas DataFrame with columns ``energy_ev`` and ``mu``.
+
+        Written with ``to_csv(path, index=False)`` it reads back with
+        :func:`xas.read_xas` unchanged.
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"energy_ev": self.energy_ev, "mu": self.mu})
+
     @property
     def element(self) -> str | None:
         """Absorbing element symbol from the metadata, or None."""

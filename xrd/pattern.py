@@ -58,6 +58,17 @@ class Pattern:
     def __len__(self) -> int:
         return int(self.two_theta_deg.size)
 
+    def to_frame(self):
+        """The pattern as a pandas DataFrame with columns ``two_theta_deg`` and ``intensity``.
+
+        Written with ``to_csv(path, index=False)`` it reads back with
+        :func:`xrd.read_pattern` unchanged (the wavelength is not in the table:
+        pass it again, or Cu Kα1 is assumed and flagged).
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"two_theta_deg": self.two_theta_deg, "intensity": self.intensity})
+
     @property
     def step_deg(self) -> float:
         """Median 2-theta step in degrees."""

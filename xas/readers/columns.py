@@ -20,7 +20,9 @@ __all__ = ["read_columns"]
 
 
 def read_columns(path, *, mode: str = "auto", mu=None, i0=None, signal=None, energy=None) -> XASSpectrum:
-    """Read a plain whitespace-separated column file.
+    """Read a plain column file: whitespace- or comma-separated, names in a ``#`` comment or a first row.
+
+    A table ssbkit writes (``energy_ev,mu`` from ``XASSpectrum.to_frame()``) reads back unchanged.
 
     Parameters
     ----------
@@ -59,6 +61,11 @@ def read_columns(path, *, mode: str = "auto", mu=None, i0=None, signal=None, ene
         header.append(text.lstrip("#").strip())
     else:
         raise FormatError("no data rows found", path=path)
+    if "," in lines[start]:  # a comma-separated table (e.g. a pandas export): commas separate the columns
+        lines = [line.replace(",", " ") for line in lines]
+    if not _all_numbers(lines[start].split()):  # a header row of column names above the data
+        header.append(lines[start].strip())
+        start += 1
     table = parse_table(lines, start, path=path)
     names = [f"col{i + 1}" for i in range(table.shape[1])]
     for text in reversed(header):
