@@ -80,11 +80,11 @@ def _say(args, message: str) -> None:
         print(message)
 
 
-def _load(path: Path, *, read_files: bool = False):
+def _load(path: Path, *, read_files: bool = False, strict: bool = True):
     from ssbkit.study import Study
 
     try:
-        return Study.load(path, read_files=read_files)
+        return Study.load(path, read_files=read_files, strict=strict)
     except MetadataError as exc:
         print(f"error: {path}: {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:
@@ -131,7 +131,7 @@ def _report(args, manifest: Path, out: Path, *, claimed: bool = False) -> int:
 
     from ssbkit.report import analyze, write_report
 
-    study = _load(manifest)
+    study = _load(manifest, strict=False)  # a measurement with a problem fails alone; `validate` lists them all
     if study is None or not (claimed or _claim(out, args.force)):
         return 1
     with tempfile.TemporaryDirectory(prefix="ssbkit-figures-") as figures:

@@ -291,7 +291,7 @@ class Study:
     all_measurements: tuple[Measurement, ...]
 
     @classmethod
-    def load(cls, path, *, read_files: bool = False) -> "Study":
+    def load(cls, path, *, read_files: bool = False, strict: bool = True) -> "Study":
         """Read and validate a TOML manifest.
 
         Every measurement's parameters are checked against its technique's
@@ -308,6 +308,12 @@ class Study:
             (what ``ssbkit validate`` does), so that a file of another
             technique, an unreadable file or a missing Athena group is found
             now rather than at report time.
+        strict : bool
+            False: a problem that concerns one measurement only (its parameters
+            or its files) does not stop the load; that measurement's analysis
+            then fails with the same message, and the rest of the study is
+            analysed (what ``ssbkit report`` does, so one bad sample does not
+            cost the whole report). Problems of the manifest itself always raise.
 
         Returns
         -------
@@ -326,7 +332,10 @@ class Study:
             problems.append(f"key {key!r}: unknown top-level key")
         samples = _load_samples(data, problems)
         measurements = _load_measurements(data, path.parent, samples, problems)
-        _check_measurements(measurements, samples, problems, read_files=read_files)
+        own = _Problems()
+        _check_measurements(measurements, samples, own, read_files=read_files)
+        if strict:
+            problems.extend(own)
         problems.raise_if_any(path)
         return cls(
             name=table["name"],

@@ -144,3 +144,38 @@ def test_analyze_api_and_comparison_page(tmp_path, monkeypatch):
     assert seen[-1] == ["LCO", "BTO2-LCO"]
     assert "xas across the series" in (tmp_path / "r" / "comparison.html").read_text()
     assert "x_ev" in (tmp_path / "r" / "summary.json").read_text()
+
+
+def test_one_absurd_sample_fails_alone_in_the_report(tmp_path, capsys, shared_data):
+    """Issue 17: a sample with diameter_cm = 1e308 (area overflows to inf) fails its own EIS section;
+    validate names it, and the report still has its overview and the other sample's section."""
+    eis = shared_data / "echem/eis/pyimpspec__data.mpt"
+    manifest = tmp_path / "study.toml"
+    manifest.write_text(textwrap.dedent(f"""
+        [study]
+        name = "absurd"
+        [[samples]]
+        id = "good"
+        cell = {{kind = "symmetric-pellet", diameter_cm = 1.0, thickness_cm = 0.1}}
+        [[samples]]
+        id = "absurd"
+        cell = {{kind = "symmetric-pellet", diameter_cm = 1e308, thickness_cm = 0.1}}
+        [[measurements]]
+        sample = "good"
+        technique = "eis"
+        file = "{eis}"
+        label = "good pellet"
+        [[measurements]]
+        sample = "absurd"
+        technique = "eis"
+        file = "{eis}"
+        label = "absurd pellet"
+        """))
+    assert main(["validate", str(manifest)]) == 1
+    assert "(absurd pellet, sample absurd, eis): parameter 'area_cm2' from the sample" in capsys.readouterr().err
+    out = tmp_path / "report"
+    assert main(["--quiet", "report", str(manifest), "--out", str(out)]) == 1
+    assert "absurd pellet (eis)" in capsys.readouterr().err
+    assert "good pellet" in (out / "index.html").read_text()
+    assert "Analysis failed" not in (out / "good.html").read_text()
+    assert "must be a finite number, got inf" in (out / "absurd.html").read_text()
