@@ -9,6 +9,8 @@ Examples
 >>> import ssbkit
 >>> study = ssbkit.Study.load("study.toml")        # doctest: +SKIP
 >>> results = ssbkit.analyze(study)                 # doctest: +SKIP
+>>> with ssbkit.style():                            # doctest: +SKIP
+...     results.results[0].section.result.plot()    # the report's figure style in a notebook
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ _LAZY = {
     "write_report": "ssbkit.report",
     "StudyResults": "ssbkit.report",
     "write_demo_study": "ssbkit.demo",
+    "style": "ssbkit.report.figures",
 }
 
 __all__ = ["__version__", *_LAZY]
