@@ -15,18 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from ssbkit.errors import MetadataError
-from ssbkit.report.execution import (
-    Task,
-    analysis_stages,
-    failed_section,
-    finish_section,
-    provided_values,
-    resolved_input,
-    run_measurements,
-    run_task,
-)
-from ssbkit.report.registry import Section, comparison_builder, figure_prefix, section_spec
+from ssbkit.report.execution import failed_section, run_measurements
+from ssbkit.report.folder import CACHE_FOLDER
+from ssbkit.report.registry import Section, comparison_builder, figure_prefix
 from ssbkit.sample import Sample
 from ssbkit.study import Measurement, Study
 
@@ -61,35 +52,6 @@ class MeasurementResult:
     def failed(self) -> bool:
         """True when the analysis raised or no analysis exists for the technique."""
         return self.section.error is not None
-
-
-def _failed(measurement: Measurement, detail: str) -> Section:
-    return failed_section(measurement.technique, measurement.label, detail)
-
-
-_resolved_input = resolved_input
-_finish = finish_section
-_provided = provided_values
-
-
-def _analyse_one(study: Study, measurement: Measurement, figure_dir: Path, measured=None) -> Section:
-    """One measurement analysed in this process, its figures written into ``figure_dir``."""
-    spec = section_spec(measurement.technique)
-    if spec is None:
-        return _failed(measurement, f"no analysis is registered for technique {measurement.technique!r}")
-    try:
-        inp = resolved_input(spec, study, measurement, figure_dir, measured)
-    except MetadataError as exc:
-        return _failed(measurement, traceback.format_exception_only(type(exc), exc)[-1].strip())
-    outcome = run_task(Task(measurement.index, measurement.technique, inp))
-    for name, data in outcome.figures.items():
-        (Path(figure_dir) / name).write_bytes(data)
-    return outcome.section
-
-
-def _analysis_order(study: Study) -> list[Measurement]:
-    """Measurements whose results other measurements' parameters use come first (e.g. EELS before DPC)."""
-    return [m for stage in analysis_stages(study) for m in stage]
 
 
 @dataclass(frozen=True)
@@ -155,7 +117,7 @@ class StudyResults:
                     section = builder(items, self.figure_dir, prefix)
                 except Exception as exc:  # a failed comparison is shown, not fatal
                     detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                    section = Section(technique=name, title=f"{name} comparison", error=detail, status="failed")
+                    section = failed_section(name, f"{name} comparison", detail)
                 if section is not None:
                     missing = self._missing_from(ids, name)
                     if missing:
@@ -220,7 +182,7 @@ def analyze(study: Study, *, figure_dir=None, progress: bool = True, workers: in
         A dask.distributed client; the measurements run as tasks on its cluster.
     cache : bool, str, Path or ResultCache, optional
         A result-cache folder (:mod:`ssbkit.report.cache`); True means
-        ``figure_dir / ".ssbkit-cache"``; None or False: no cache. A cached
+        ``figure_dir / ".ssbkit-cache"`` (:data:`ssbkit.report.folder.CACHE_FOLDER`); None or False: no cache. A cached
         measurement is restored (section, result and figure files) instead of
         analysed again when its files, resolved parameters, sample and the
         ssbkit code are unchanged.
@@ -253,7 +215,7 @@ def analyze(study: Study, *, figure_dir=None, progress: bool = True, workers: in
     figure_dir = Path(figure_dir) if figure_dir is not None else Path(tempfile.mkdtemp(prefix="ssbkit-"))
     figure_dir.mkdir(parents=True, exist_ok=True)
     if cache is True:
-        cache = figure_dir / ".ssbkit-cache"
+        cache = figure_dir / CACHE_FOLDER
     outcomes = run_measurements(study, figure_dir, workers=workers, client=client,
                                 cache=cache if cache else None, progress=progress)
     results = tuple(MeasurementResult(m, study.sample(m.sample_id), outcomes[m.index].section,
