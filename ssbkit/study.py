@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -243,16 +244,24 @@ def _load_measurements(
     return measurements
 
 
+def _other_techniques(counts: Counter, measurement: Measurement) -> list[str]:
+    """Techniques of the other measurements of ``measurement``'s sample (``counts``: per sample and technique),
+    whose results may still fill its parameters (see ``Param.from_measurement``)."""
+    return sorted(technique for (sample_id, technique), n in counts.items()
+                  if sample_id == measurement.sample_id and (technique != measurement.technique or n > 1))
+
+
 def _check_measurements(measurements: list[Measurement], samples: dict[str, Sample], problems: _Problems,
                         *, read_files: bool) -> None:
     """Check every measurement's parameters against its section's declaration, and optionally its files."""
     from ssbkit.report.registry import section_spec
 
+    counts = Counter((m.sample_id, m.technique) for m in measurements)
     for m in measurements:
         spec = section_spec(m.technique)
         where = f"measurements[{m.index}] ({m.label}, sample {m.sample_id}, {m.technique})"
-        others = {o.technique for o in measurements if o.sample_id == m.sample_id and o is not m}
-        values, _, found = spec.problems(m.parameters, samples[m.sample_id], m.paths, pending=sorted(others))
+        values, _, found = spec.problems(m.parameters, samples[m.sample_id], m.paths,
+                                         pending=_other_techniques(counts, m))
         problems.extend(f"{where}: {problem}" for problem in found)
         if found or not read_files or spec.probe is None:
             continue
@@ -409,7 +418,7 @@ class Study:
         """
         from ssbkit.report.registry import section_spec
 
-        others = sorted({m.technique for m in self.measurements(sample=measurement.sample_id) if m is not measurement})
+        counts = Counter((m.sample_id, m.technique) for m in self.all_measurements)
         values, origins, _ = section_spec(measurement.technique).resolve(
-            measurement.parameters, self.sample(measurement.sample_id), pending=others)
+            measurement.parameters, self.sample(measurement.sample_id), pending=_other_techniques(counts, measurement))
         return values, origins
