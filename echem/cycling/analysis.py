@@ -112,9 +112,19 @@ class CyclingAnalysis:
         """``"mAh/g"`` with a mass, else ``"mAh"``."""
         return "mAh/g" if self.active_mass_mg else "mAh"
 
+    @property
+    def capacity_key(self) -> str:
+        """Suffix of the capacity columns and summary keys in :attr:`capacity_unit`: ``"mah_g"`` or ``"mah"``."""
+        return "mah_g" if self.active_mass_mg else "mah"
+
+    @property
+    def retention_determined(self) -> bool:
+        """True when there are complete cycles after the reference cycle to give a retention."""
+        return self.fade is not None and self.fade.last_cycle > self.fade.reference_cycle
+
     def summary(self) -> dict:
         """Flat, JSON-safe key numbers, units in the keys."""
-        table, unit = self.cycles, "mah_g" if self.active_mass_mg else "mah"
+        table, unit = self.cycles, self.capacity_key
         first = table.iloc[0]
         complete = table.loc[table["complete"], ["cycle", "coulombic_efficiency"]]
         after_first = complete["coulombic_efficiency"].iloc[1:]

@@ -94,8 +94,7 @@ def _figures(result: echem.CyclingAnalysis, inp: SectionInput) -> list[Figure]:
 
 
 def _quantities(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity, ...]:
-    key = "mah_g" if result.active_mass_mg else "mah"
-    unit, fade = result.capacity_unit, result.fade
+    key, unit, fade = result.capacity_key, result.capacity_unit, result.fade
     first = numbers["first_cycle"]
     complete = "" if numbers["first_cycle_complete"] else ", incomplete"
     opening = (
@@ -103,7 +102,7 @@ def _quantities(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity,
         Quantity(f"discharge capacity, cycle {first}{complete}", numbers[f"first_discharge_capacity_{key}"], unit),
         Quantity(f"coulombic efficiency, cycle {first}", numbers["first_coulombic_efficiency_pct"], "%"),
     )
-    if fade is None or fade.last_cycle == fade.reference_cycle:
+    if not result.retention_determined:
         why = "no complete cycle" if fade is None else f"cycle {fade.reference_cycle} is the only complete cycle"
         return opening + (Quantity("retention", f"not determined ({why})", ""),)
     return opening + (
@@ -117,10 +116,9 @@ def _quantities(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity,
 
 def _headline(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity, ...]:
     """Names that are the same for every cell, so the overview lines cells up in columns."""
-    key, unit = ("mah_g" if result.active_mass_mg else "mah"), result.capacity_unit
-    fade = result.fade
-    retention = "n/a" if fade is None or fade.last_cycle == fade.reference_cycle else \
-        f"{100 * fade.retention:.1f} after {fade.last_cycle - fade.reference_cycle} cycles"
+    key, unit, fade = result.capacity_key, result.capacity_unit, result.fade
+    retention = f"{100 * fade.retention:.1f} after {fade.last_cycle - fade.reference_cycle} cycles" \
+        if result.retention_determined else "n/a"
     return (Quantity("1st-cycle charge capacity", numbers[f"first_charge_capacity_{key}"], unit),
             Quantity("1st-cycle discharge capacity", numbers[f"first_discharge_capacity_{key}"], unit),
             Quantity("1st-cycle coulombic efficiency", numbers["first_coulombic_efficiency_pct"], "%"),
@@ -128,8 +126,7 @@ def _headline(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity, .
 
 
 def _first_cycles_table(result: echem.CyclingAnalysis) -> Table:
-    key = "mah_g" if result.active_mass_mg else "mah"
-    unit = result.capacity_unit
+    key, unit = result.capacity_key, result.capacity_unit
     rows = tuple(
         (int(r["cycle"]), float(r[f"charge_capacity_{key}"]), float(r[f"discharge_capacity_{key}"]),
          100 * float(r["coulombic_efficiency"]), "yes" if r["complete"] else "no")
