@@ -21,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import math
 from importlib import resources
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["STYLE", "MIN_WIDTH_IN", "DPI", "style", "figure_data", "save_figure", "companion_files"]
+__all__ = ["STYLE", "MIN_WIDTH_IN", "DPI", "style", "figure_data", "save_figure", "companion_files", "png_width"]
 
 #: The package's matplotlib style file.
 STYLE = str(resources.files("ssbkit.report").joinpath("ssbkit.mplstyle"))
@@ -136,12 +135,29 @@ def save_figure(fig, folder, filename: str, *, dpi: int = DPI) -> str:
     if width < MIN_WIDTH_IN:
         fig.set_size_inches(MIN_WIDTH_IN, height * MIN_WIDTH_IN / width)
     vector, data = companion_files(filename)
-    with contextlib.ExitStack() as stack:
-        stack.callback(plt.close, fig)
-        tight_width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.2  # + savefig's 0.1 in padding
-        # cropping to the drawn area must not leave fewer than MIN_WIDTH_IN * DPI pixels (2 % for rounding)
-        dpi = max(dpi, math.ceil(1.02 * MIN_WIDTH_IN * DPI / tight_width_in))
+    try:
         fig.savefig(folder / filename, dpi=dpi, bbox_inches="tight")
+        pixels = png_width(folder / filename)
+        if pixels < MIN_WIDTH_IN * DPI:  # cropping to the drawn area left too few: raise the resolution (+2 %)
+            fig.savefig(folder / filename, dpi=math.ceil(1.02 * dpi * MIN_WIDTH_IN * DPI / pixels),
+                        bbox_inches="tight")
         fig.savefig(folder / vector, bbox_inches="tight")
         figure_data(fig).to_csv(folder / data, index=False)
+    finally:
+        plt.close(fig)
     return filename
+
+
+def png_width(path) -> int:
+    """Width in pixels of a PNG file, from its IHDR chunk (PNG spec §11.2.2), without reading the image.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is not a PNG file.
+    """
+    with open(path, "rb") as handle:
+        header = handle.read(24)
+    if header[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG file")
+    return int.from_bytes(header[16:20], "big")

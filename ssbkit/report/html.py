@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from ssbkit.report.figures import DPI
+from ssbkit.report.figures import DPI, png_width
 from ssbkit.report.folder import claim_folder, finish_folder, write_file
 from ssbkit.report.results_table import write_results_tables
 from ssbkit.report.analysis import StudyResults
@@ -69,17 +69,10 @@ def _json_safe(value):
     return value
 
 
-def _write_summaries(results: StudyResults, out: Path) -> set[str]:
-    table = results.summary_table()
+def _write_summaries(table: pd.DataFrame, out: Path) -> set[str]:
     records = [{k: _json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
     return {write_file(out, "summary.csv", table.to_csv(index=False)),
             write_file(out, "summary.json", json.dumps(records, indent=2, default=str))}
-
-
-def _cell(value):
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "" if pd.isna(value) else value
 
 
 def anchor(label: str) -> str:
@@ -105,9 +98,11 @@ def _headline_table(results: StudyResults, page_of: dict) -> tuple[list[str], li
     return samples, rows
 
 
-def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list[list]]]:
-    """Per technique: one column per successful measurement, one row per summary number that any has."""
-    table = results.summary_table()
+def _key_number_tables(table: pd.DataFrame) -> list[tuple[str, list[str], list[list]]]:
+    """Per technique: one column per successful measurement, one row per summary number that any has.
+
+    ``table`` is :meth:`StudyResults.summary_table`.
+    """
     if table.empty:
         return []
     usable = table[table["status"] != "failed"]
@@ -129,14 +124,11 @@ def _key_number_tables(results: StudyResults) -> list[tuple[str, list[str], list
 
 
 def _display_width(png: Path) -> int | None:
-    """CSS width of a report PNG: its pixels at 100 dpi (figures are written at 200 dpi, PNG spec §11.2.2)."""
+    """CSS width of a report PNG: its pixels at 100 dpi (figures are written at :data:`DPI`)."""
     try:
-        header = png.read_bytes()[:24]
-    except OSError:
+        return png_width(png) * 100 // DPI
+    except (OSError, ValueError):  # missing or not a PNG: the browser sizes it
         return None
-    if header[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return int.from_bytes(header[16:20], "big") * 100 // DPI
 
 
 def _figure_names(sections) -> set[str]:
@@ -185,7 +177,8 @@ def write_report(results: StudyResults, out, *, force: bool = False) -> Path:
     figures = _figure_names([r.section for r in results.results]
                             + [sec for sections in comparisons.values() for sec in sections])
     previous = claim_folder(out, force=force, ours=figures if same_folder else ())
-    key_numbers = _key_number_tables(results)
+    summary = results.summary_table()
+    key_numbers = _key_number_tables(summary)
     page_of = page_names(s.id for s in study.samples)
     env = _environment()
     env.filters["display_width"] = lambda name: _display_width(results.figure_dir / name)
@@ -211,7 +204,7 @@ def write_report(results: StudyResults, out, *, force: bool = False) -> Path:
             write_file(out, name, source.read_bytes())
         if (out / name).is_file():
             written.add(name)
-    written |= _write_summaries(results, out)
+    written |= _write_summaries(summary, out)
     written |= {path.name for path in write_results_tables(results, out)}
     finish_folder(out, written, previous)
     return out / "index.html"
