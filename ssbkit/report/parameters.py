@@ -22,16 +22,13 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence, get_args
 
-__all__ = ["Param", "KINDS", "ORIGINS", "check_parameters", "parameter_reference"]
-
-#: The value types a parameter can declare.
-KINDS = ("number", "integer", "string", "boolean", "number_list", "integer_list", "string_list", "table")
-#: Where the value of a parameter used by a section came from.
-ORIGINS = ("manifest", "sample", "measurement", "file", "default")
+__all__ = ["Param", "KINDS", "check_parameters", "parameter_reference"]
 
 Kind = Literal["number", "integer", "string", "boolean", "number_list", "integer_list", "string_list", "table"]
+#: The value types a parameter can declare.
+KINDS = get_args(Kind)
 
 
 @dataclass(frozen=True)
