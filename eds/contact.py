@@ -20,7 +20,6 @@ bound.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -378,6 +377,21 @@ def _robust_poly(v, u, degree, scale_px):
     return coef
 
 
+#: Net counts of a whole map, in standard deviations, below which a line is taken as absent.
+MIN_SIGNAL_SIGMA = 3.0
+
+
+def _require_signal(line: str, counts: np.ndarray, sigma: np.ndarray) -> None:
+    """Refuse a map in which ``line`` is not above its Poisson noise: there is then no phase to find an
+    interface of (the map's net counts against their standard deviation, pixels independent)."""
+    total = float(np.nansum(counts))
+    error = float(np.sqrt(np.nansum(np.asarray(sigma, dtype=float) ** 2)))
+    if not total > MIN_SIGNAL_SIGMA * error:
+        raise FitError(f"no interface can be traced: {line} is not above the noise in this map (net counts "
+                       f"{total:.0f} ± {error:.0f}, below {MIN_SIGNAL_SIGMA:g} σ); is the line right for this "
+                       "specimen?")
+
+
 def interface_contact(data, *, cathode_line: str = "Co_Ka", electrolyte_line: str = "S_Ka",
                       threshold: float = 0.5, threshold_span: tuple[float, float] = (0.3, 0.7),
                       smoothing_px: float | None = None, band_half_width_nm: float | None = None, binning: int = 1,
@@ -426,7 +440,8 @@ def interface_contact(data, *, cathode_line: str = "Co_Ka", electrolyte_line: st
     Raises
     ------
     FitError
-        No interface can be found (one phase missing, or no contact anywhere).
+        No interface can be found (a line not above its noise in the whole map — one phase missing
+        or the wrong line — or no contact anywhere).
 
     References
     ----------
@@ -465,6 +480,8 @@ def interface_contact(data, *, cathode_line: str = "Co_Ka", electrolyte_line: st
     csig, ssig = intensities.sigma(cathode_line), intensities.sigma(electrolyte_line)
     if cmap.ndim != 2:
         raise ValueError(f"interface_contact needs 2-D maps, got shape {cmap.shape}")
+    for line, counts, sigma in ((cathode_line, cmap, csig), (electrolyte_line, smap, ssig)):
+        _require_signal(line, counts, sigma)
     pixel = intensities.pixel_size_nm
     geometry = _trace_interface(cmap, smap, 1.0 if smoothing_px is None else smoothing_px, threshold, trace_degree)
     if band_half_width_nm is not None and pixel is None:

@@ -160,3 +160,12 @@ def test_pores_smaller_than_the_resolution_are_not_a_confident_full_contact():
                                        seed=4, dose=0.2)
     r = eds.interface_contact(truth.data)
     assert r.quality != "ok" and any("dips" in reason for reason in r.reasons)
+
+
+def test_a_map_without_one_of_the_lines_is_refused_not_traced(shared_data):
+    """A Bruker SEM map that holds neither Mn nor S (P45 default job): tracing an "interface" between two
+    noise maps gave a contact fraction of 0.05 and an angle with only a quality warning; now FitError."""
+    data = eds.read_eds(shared_data / "eds/rsciio_bruker_P45_the_default_job.bcf")
+    with pytest.raises(FitError, match="Mn_Ka is not above the noise in this map"):
+        eds.interface_contact(data, cathode_line="Mn_Ka", electrolyte_line="S_Ka", cathode_formula="LiMn2O4",
+                              cathode_density_g_cm3=4.28)
