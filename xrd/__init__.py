@@ -31,7 +31,15 @@ from xrd.processing import (
 )
 from xrd.profiles import caglioti_fwhm_deg, pseudo_voigt, render_sticks
 from xrd.readers import FORMATS, read_pattern
-from xrd.quantify import AbsorptionCheck, QuantitativeAnalysis, microabsorption_check, quantify_phases
+from xrd.quantify import (
+    AbsorptionCheck,
+    BrindleyCorrection,
+    QuantitativeAnalysis,
+    brindley_correction,
+    brindley_tau,
+    microabsorption_check,
+    quantify_phases,
+)
 from xrd.references import (
     ReferencePattern,
     builtin_references,
@@ -55,6 +63,7 @@ from xrd.synthetic import scales_for_weight_fractions, simulate_pattern
 
 __all__ = [
     "AbsorptionCheck",
+    "BrindleyCorrection",
     "CU_KALPHA1_ANGSTROM",
     "CU_KALPHA2_ANGSTROM",
     "FORMATS",
@@ -70,6 +79,8 @@ __all__ = [
     "Refinement",
     "ScreenResult",
     "apply_zero_shift",
+    "brindley_correction",
+    "brindley_tau",
     "builtin_references",
     "cache_dir",
     "caglioti_fwhm_deg",
