@@ -136,16 +136,30 @@ def save_figure(fig, folder, filename: str, *, dpi: int = DPI) -> str:
         fig.set_size_inches(MIN_WIDTH_IN, height * MIN_WIDTH_IN / width)
     vector, data = companion_files(filename)
     try:
-        fig.savefig(folder / filename, dpi=dpi, bbox_inches="tight")
-        pixels = png_width(folder / filename)
-        if pixels < MIN_WIDTH_IN * DPI:  # cropping to the drawn area left too few: raise the resolution (+2 %)
-            fig.savefig(folder / filename, dpi=math.ceil(1.02 * dpi * MIN_WIDTH_IN * DPI / pixels),
-                        bbox_inches="tight")
-        fig.savefig(folder / vector, bbox_inches="tight")
+        box = _drawn_box(fig)
+        dpi = max(dpi, math.ceil(1.01 * MIN_WIDTH_IN * DPI / box.width))  # >= 1000 px once cropped
+        fig.savefig(folder / filename, dpi=dpi, bbox_inches=box)
+        fig.savefig(folder / vector, bbox_inches=box)
         figure_data(fig).to_csv(folder / data, index=False)
     finally:
         plt.close(fig)
     return filename
+
+
+def _drawn_box(fig):
+    """The figure's drawn area plus the ``savefig.pad_inches`` margin, inches, with its layout fixed.
+
+    The layout engine (if any) runs once here and is then removed, so the
+    PNG and the SVG are laid out identically and each save draws the figure
+    once (with an engine, or with ``bbox_inches="tight"``, matplotlib draws it
+    twice per save); the crop is what ``bbox_inches="tight"`` would give.
+    """
+    import matplotlib as mpl
+
+    fig.draw_without_rendering()
+    box = fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
+    fig.set_layout_engine(None)  # no engine unless rcParams ask for one (figure.autolayout / constrained_layout.use)
+    return box
 
 
 def png_width(path) -> int:
