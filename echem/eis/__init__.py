@@ -44,8 +44,11 @@ from echem.eis.selection import (
     starting_values,
 )
 from echem.eis.synthetic import (
+    DETERMINABLE_N_SIGMA,
     IDENTIFICATION_TOPOLOGIES,
     PelletTruth,
+    cramer_rao_errors,
+    determinable_resistances,
     identifiable,
     pellet_impedance,
     random_circuit,
@@ -53,6 +56,7 @@ from echem.eis.synthetic import (
 )
 
 __all__ = [
+    "DETERMINABLE_N_SIGMA",
     "ARRHENIUS_FORMS",
     "CIRCUIT_LIBRARY",
     "CRITERIA",
@@ -62,6 +66,8 @@ __all__ = [
     "CircuitSelection",
     "RelaxationPeaks",
     "bulk_arc",
+    "cramer_rao_errors",
+    "determinable_resistances",
     "identifiable",
     "information_criteria",
     "random_circuit",

@@ -13,8 +13,12 @@ import numpy as np
 
 from echem.eis.data import EISData, spectrum
 
-__all__ = ["IDENTIFICATION_TOPOLOGIES", "PelletTruth", "identifiable", "pellet_impedance", "random_circuit",
-           "random_pellet"]
+__all__ = ["DETERMINABLE_N_SIGMA", "IDENTIFICATION_TOPOLOGIES", "PelletTruth", "cramer_rao_errors",
+           "determinable_resistances", "identifiable", "pellet_impedance", "random_circuit", "random_pellet"]
+
+#: A resistance counts as determinable to a tolerance when that tolerance is at least this many of its
+#: Cramér-Rao standard errors (:func:`determinable_resistances`).
+DETERMINABLE_N_SIGMA = 3.0
 
 #: Nine topologies of the circuit-identification studies (tests and benchmarks/bench_eis.py):
 #: one to three arcs with and without series R and L, Gerischer, diffusion, blocking spike, TC-1.
@@ -264,3 +268,104 @@ def identifiable(circuit: str, truth: dict, frequency_hz) -> bool:
             if abs(own.impedance([truth[n] for n in names], [f.min()])[0]) < 0.2 * total:
                 return False
     return True
+
+
+def cramer_rao_errors(circuit: str, truth: dict, frequency_hz, *, noise: float) -> dict:
+    """Relative standard errors the data can at best give, from the Jacobian at the true parameters.
+
+    For the noise model of :func:`random_circuit` (Z + noise·|Z|·(n₁ + j n₂))
+    the modulus-weighted residuals (Z_model − Z)/|Z| have standard deviation
+    σ = noise in each of their 2n real components, so the Fisher information
+    is JᵀJ/σ² with J the Jacobian of the weighted model at the truth, and the
+    linearised (Cramér-Rao) covariance of an unbiased estimate is
+    σ² (JᵀJ)⁻¹ (Seber & Wild, Nonlinear Regression, Wiley 1989, ch. 2 and 5,
+    doi:10.1002/0471725315). It is computed from the truth alone, never from
+    a fit. ``noise`` below :data:`~echem.eis.fitting.NOISE_FLOOR` (the
+    rounding level) is raised to it.
+
+    Parameters
+    ----------
+    circuit : str
+        impedance.py circuit string.
+    truth : dict
+        Parameter values by name (extra keys such as ``"_tau_s"`` are ignored).
+    frequency_hz : ndarray, shape (n,)
+        Frequencies, Hz.
+    noise : float
+        Relative noise level (0.01 = 1 %).
+
+    Returns
+    -------
+    dict
+        Standard error over value of every parameter (dimensionless); inf
+        for all of them when JᵀJ is singular (condition number above 1e14:
+        some combination of parameters does not change the spectrum).
+
+    Examples
+    --------
+    >>> f = np.geomspace(1e6, 0.1, 61)
+    >>> round(float(cramer_rao_errors("R0", {"R0": 50.0}, f, noise=0.01)["R0"] * np.sqrt(61)), 12)
+    0.01
+    """
+    from echem.eis.circuits import parse_circuit
+    from echem.eis.fitting import NOISE_FLOOR
+
+    parsed = parse_circuit(circuit)
+    names = parsed.parameter_names
+    p = np.array([float(truth[n]) for n in names])
+    f = np.asarray(frequency_hz, dtype=float)
+    z, dz = parsed.impedance_and_jacobian(p, f)
+    # relative sensitivities: columns scaled by the parameter, rows weighted by 1/|Z|
+    dz = dz * p[:, None] / np.abs(z)[None, :]
+    jac = np.concatenate([dz.real, dz.imag], axis=1).T
+    jtj = jac.T @ jac
+    sigma = max(float(noise), NOISE_FLOOR)
+    if not np.all(np.isfinite(jtj)) or np.linalg.cond(jtj) > 1e14:
+        return dict.fromkeys(names, float("inf"))
+    var = np.diag(np.linalg.inv(jtj)) * sigma**2
+    return {n: float(np.sqrt(v)) if v >= 0 else float("inf") for n, v in zip(names, var)}
+
+
+def determinable_resistances(circuit: str, truth: dict, frequency_hz, *, noise: float,
+                             tolerance: float = 0.02) -> tuple[str, ...]:
+    """The resistors (R elements) whose value the data determine to ``tolerance``.
+
+    The rule, computed from the known truth and not from a fit: a resistance
+    is determinable to a relative ``tolerance`` when its Cramér-Rao relative
+    standard error at the true parameters (:func:`cramer_rao_errors`) is at
+    most ``tolerance`` / :data:`DETERMINABLE_N_SIGMA`, i.e. the tolerance is
+    at least three standard errors (2 % → 0.67 %). A best-possible unbiased
+    estimate then lands within the tolerance in 99.7 % of noise draws; a
+    resistance with a larger error can miss it however good the optimiser.
+
+    Parameters
+    ----------
+    circuit : str
+        impedance.py circuit string.
+    truth : dict
+        Parameter values by name.
+    frequency_hz : ndarray, shape (n,)
+        Frequencies, Hz.
+    noise : float
+        Relative noise level (0.01 = 1 %).
+    tolerance : float
+        Relative tolerance (0.02 = 2 %).
+
+    Returns
+    -------
+    tuple of str
+        Names of the determinable resistors, in circuit order.
+
+    Examples
+    --------
+    >>> f = np.geomspace(1e6, 0.1, 61)
+    >>> determinable_resistances("R0", {"R0": 50.0}, f, noise=0.01)
+    ('R0',)
+    """
+    from echem.eis.circuits import parse_circuit
+
+    parsed = parse_circuit(circuit)
+    errors = cramer_rao_errors(circuit, truth, frequency_hz, noise=noise)
+    limit = tolerance / DETERMINABLE_N_SIGMA
+    return tuple(n for n, kind in zip(parsed.parameter_names, parsed.element_kinds)
+                 if kind == "R" and errors[n] <= limit)
