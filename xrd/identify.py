@@ -56,10 +56,12 @@ from xrd.pattern import Pattern
 from xrd.processing import PeakList, find_peaks, rebin, snip_background
 from xrd.profiles import render_sticks
 from xrd.references import (
+    PACK_MIN_CANDIDATES,
     ReferencePattern,
     builtin_references,
     check_candidate,
     database_candidates,
+    database_references,
     reference_pattern,
 )
 from xrd.refinement import (
@@ -157,6 +159,9 @@ class ScreenResult:
         Best isotropic lattice strain (fraction).
     zero_shift_deg : float
         Best zero shift, degrees.
+    exact : bool
+        False when the score comes from the coarse pass of a whole-database screen only
+        (:func:`screen_candidates` ``max_exact``).
     """
 
     index: int
@@ -166,6 +171,7 @@ class ScreenResult:
     figure_of_merit: float
     strain: float
     zero_shift_deg: float
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -275,13 +281,18 @@ def _resolve_candidates(candidates, elements):
 
 
 def _references(candidates, pattern, progress):
+    packed = _packed_database_references(candidates, pattern, progress)
     refs, failed = [], []
     iterator = candidates
-    if progress:
+    if progress and len(packed) < len(candidates):
         from tqdm.auto import tqdm
 
         iterator = tqdm(candidates, desc="reference patterns", leave=False)
     for cand in iterator:
+        if isinstance(cand, str) and cand in packed:  # in input order, as the per-entry route
+            found = packed[cand]
+            (refs if isinstance(found, ReferencePattern) else failed).append(found)
+            continue
         if isinstance(cand, ReferencePattern):
             if abs(cand.wavelength_angstrom - pattern.wavelength_angstrom) > 1e-4:
                 raise ValueError(f"candidate {cand.name} was computed for {cand.wavelength_angstrom} A, the pattern "
@@ -296,9 +307,30 @@ def _references(candidates, pattern, progress):
     return refs, failed
 
 
+def _packed_database_references(candidates, pattern, progress) -> dict:
+    """``"amcsd:<id>"`` candidates from the packed database cache (:func:`xrd.references.database_references`):
+    name -> ReferencePattern, or name -> failure text. The packed file is built when at least
+    ``PACK_MIN_CANDIDATES`` entries are searched and used whenever it exists; {} otherwise (the per-entry
+    cache then serves them)."""
+    names = [c for c in candidates if isinstance(c, str) and c.lower().startswith("amcsd:")]
+    if not names:
+        return {}
+    found = database_references(names, wavelength_angstrom=pattern.wavelength_angstrom,
+                                two_theta_range=_range_for(pattern), build=len(names) >= PACK_MIN_CANDIDATES,
+                                progress=progress)
+    if found is None:
+        return {}
+    refs, failed = found
+    out: dict = {r.name: r for r in refs}
+    for text in failed:
+        out[text.split(": ", 1)[0]] = text
+    # the names as the caller spelled them ("AMCSD:9325", "amcsd: 9325")
+    return {name: out[f"amcsd:{int(name.split(':', 1)[1])}"] for name in names}
+
+
 def screen_candidates(pattern: Pattern, references, peaks: PeakList, *, max_strain: float = 0.012,
                       max_zero_shift_deg: float = 0.15, tolerance_deg: float | None = None,
-                      detection_height: float | None = None) -> list[ScreenResult]:
+                      detection_height: float | None = None, max_exact: int | None = None) -> list[ScreenResult]:
     """Score every reference against the observed peak list (see the module docstring).
 
     Parameters
@@ -315,57 +347,170 @@ def screen_candidates(pattern: Pattern, references, peaks: PeakList, *, max_stra
         Match tolerance; default max(0.6 x median FWHM, 2 steps, 0.04 deg).
     detection_height : float, optional
         Smallest detectable peak height (counts); default the 10th percentile of observed heights.
+    max_exact : int, optional
+        With more references than this, all of them are first scored at once on their
+        ``_COARSE_STICKS`` strongest reflections (a vectorised pass over every reference; a
+        whole-database search), and only the ``max_exact`` best are scored on all their
+        reflections; the others keep the coarse score (``ScreenResult.exact`` False).
 
     Returns
     -------
     list of ScreenResult
         One per reference, in input order.
     """
+    references = list(references)
     if len(peaks) == 0:
         return [ScreenResult(i, r.name, r.formula, r.space_group, 0.0, 0.0, 0.0) for i, r in enumerate(references)]
+    setup = _screen_setup(pattern, peaks, max_strain, max_zero_shift_deg, tolerance_deg, detection_height)
+    if max_exact is None or len(references) <= max_exact:
+        return [_screen_one(i, ref, setup) for i, ref in enumerate(references)]
+    fom, strain, zero = _coarse_scores(references, setup)
+    # the best by coarse score; among equal scores the ones with more strong reflections (a reference
+    # with two reflections matches a dense pattern by chance more easily)
+    n_strong = np.array([min(r.intensity.size, _COARSE_STICKS) for r in references])
+    exact = set(np.lexsort((-n_strong, -fom))[:max_exact].tolist())
+    return [_screen_one(i, ref, setup) if i in exact else
+            ScreenResult(i, ref.name, ref.formula, ref.space_group, float(fom[i]), float(strain[i]), float(zero[i]),
+                         exact=False)
+            for i, ref in enumerate(references)]
+
+
+@dataclass(frozen=True)
+class _ScreenSetup:
+    obs: np.ndarray
+    obs_area: np.ndarray
+    tol: float
+    threshold: float
+    area_to_height: float
+    grid_s: np.ndarray
+    grid_z: np.ndarray
+    strains: np.ndarray
+    zeros: np.ndarray
+    max_strain: float
+    max_zero_shift_deg: float
+    wavelength_angstrom: float
+    lo: float
+    hi: float
+
+
+def _screen_setup(pattern, peaks, max_strain, max_zero_shift_deg, tolerance_deg, detection_height) -> _ScreenSetup:
     order = np.argsort(peaks.two_theta_deg)
-    obs = peaks.two_theta_deg[order]
-    obs_area = peaks.area[order]
     fwhm = float(np.median(peaks.fwhm_deg))
-    tol = tolerance_deg or max(0.6 * fwhm, 2 * pattern.step_deg, 0.04)
-    threshold = detection_height or float(np.percentile(peaks.height, 10))
-    area_to_height = 1.0 / (1.3 * fwhm)
     strains = np.arange(-max_strain, max_strain + 1e-12, 0.001)
     zeros = np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, 0.05)
-    grid_s = np.repeat(strains, zeros.size)[:, None]
-    grid_z = np.tile(zeros, strains.size)[:, None]
-    lo, hi = pattern.two_theta_deg[0], pattern.two_theta_deg[-1]
-    out = []
-    for i, ref in enumerate(references):
-        keep = ref.intensity >= 0.01 * ref.intensity.max() if ref.intensity.size else np.zeros(0, bool)
-        d = ref.d_spacing_angstrom()[keep]
-        inten = ref.intensity[keep]
-        if d.size == 0:
-            out.append(ScreenResult(i, ref.name, ref.formula, ref.space_group, 0.0, 0.0, 0.0))
+    return _ScreenSetup(
+        obs=peaks.two_theta_deg[order], obs_area=peaks.area[order],
+        tol=tolerance_deg or max(0.6 * fwhm, 2 * pattern.step_deg, 0.04),
+        threshold=detection_height or float(np.percentile(peaks.height, 10)),
+        area_to_height=1.0 / (1.3 * fwhm),
+        grid_s=np.repeat(strains, zeros.size)[:, None], grid_z=np.tile(zeros, strains.size)[:, None],
+        strains=strains, zeros=zeros, max_strain=max_strain, max_zero_shift_deg=max_zero_shift_deg,
+        wavelength_angstrom=pattern.wavelength_angstrom,
+        lo=float(pattern.two_theta_deg[0]), hi=float(pattern.two_theta_deg[-1]))
+
+
+def _screen_one(i: int, ref: ReferencePattern, st: _ScreenSetup) -> ScreenResult:
+    """The figure of merit of one reference over the strain x zero-shift grid (module docstring, step 1)."""
+    keep = ref.intensity >= 0.01 * ref.intensity.max() if ref.intensity.size else np.zeros(0, bool)
+    d = ref.d_spacing_angstrom()[keep]
+    inten = ref.intensity[keep]
+    if d.size == 0:
+        return ScreenResult(i, ref.name, ref.formula, ref.space_group, 0.0, 0.0, 0.0)
+    obs, obs_area, grid_s, grid_z = st.obs, st.obs_area, st.grid_s, st.grid_z
+    sin = st.wavelength_angstrom / (2 * d[None, :] * (1 + grid_s))
+    pos = np.degrees(2 * np.arcsin(np.clip(sin, -1, 1))) + grid_z
+    inside = (sin < 1) & (pos > st.lo) & (pos < st.hi)
+    j = np.clip(np.searchsorted(obs, pos), 1, obs.size - 1)
+    left, right = obs[j - 1], obs[j]
+    nearest = np.where(np.abs(pos - left) < np.abs(pos - right), j - 1, j)
+    matched = (np.abs(obs[nearest] - pos) <= st.tol) & inside
+    fom = _figure_of_merit(matched, inside, np.where(matched, obs_area[nearest], 0.0), inten[None, :], st)
+    fom = np.where(matched.sum(axis=1) >= min(2, d.size), fom, 0.0)
+    best = int(np.argmax(fom - _grid_penalty(st)))
+    return ScreenResult(i, ref.name, ref.formula, ref.space_group, float(fom[best]), float(grid_s[best, 0]),
+                        float(grid_z[best, 0]))
+
+
+def _figure_of_merit(matched, inside, area, inten, st: _ScreenSetup):
+    """Intensity-weighted share of the detectable reflections that are observed, along the last axis.
+
+    The scale is the lower quartile of the matched observed/calculated area ratios (a reflection shared
+    with another phase does not inflate it); the reflections it predicts above the detection height are
+    the detectable ones."""
+    ratio = np.sort(np.where(matched, area / np.where(inten > 0, inten, 1.0), np.inf), axis=-1)
+    n_matched = matched.sum(axis=-1)
+    quartile = np.clip((0.25 * (n_matched - 1)).astype(int), 0, None)
+    scale = np.where(n_matched > 0, np.take_along_axis(ratio, quartile[..., None], axis=-1)[..., 0], 0.0)
+    visible = inside & (scale[..., None] * inten * st.area_to_height >= st.threshold)
+    weight = np.where(visible, inten, 0.0)
+    denom = weight.sum(axis=-1)
+    return np.where(denom > 0, (weight * matched).sum(axis=-1) / np.where(denom > 0, denom, 1), 0.0)
+
+
+def _grid_penalty(st: _ScreenSetup) -> np.ndarray:
+    """Prefer the smallest strain and zero shift among equal scores."""
+    return 1e-3 * (np.abs(st.grid_s[:, 0]) / st.max_strain + np.abs(st.grid_z[:, 0]) / max(st.max_zero_shift_deg, 1e-9))
+
+
+# Reflections per reference in the coarse pass of a whole-database screen: the strongest carry most of the
+# intensity-weighted figure of merit, and a fixed width lets every reference be scored in one array.
+_COARSE_STICKS = 16
+# Exactly scored references of a screen of more candidates than this (identify_phases): the coarse pass
+# keeps them, and they are scored on all their reflections.
+_MAX_EXACT = 600
+
+
+def _coarse_scores(references, st: _ScreenSetup):
+    """Figure of merit of every reference from its ``_COARSE_STICKS`` strongest reflections, all references
+    at once per grid point (the strain x zero-shift grid of the exact pass).
+
+    Returns
+    -------
+    fom, strain, zero_shift_deg : ndarray, shape (n,)
+    """
+    n, k = len(references), _COARSE_STICKS
+    d = np.full((n, k), np.nan)
+    inten = np.zeros((n, k))
+    for r, ref in enumerate(references):
+        if not ref.intensity.size:
             continue
-        sin = pattern.wavelength_angstrom / (2 * d[None, :] * (1 + grid_s))
-        pos = np.degrees(2 * np.arcsin(np.clip(sin, -1, 1))) + grid_z
-        inside = (sin < 1) & (pos > lo) & (pos < hi)
-        j = np.clip(np.searchsorted(obs, pos), 1, obs.size - 1)
-        left, right = obs[j - 1], obs[j]
-        nearest = np.where(np.abs(pos - left) < np.abs(pos - right), j - 1, j)
-        matched = (np.abs(obs[nearest] - pos) <= tol) & inside
-        ratio = np.sort(np.where(matched, obs_area[nearest] / inten[None, :], np.inf), axis=1)
-        n_matched = matched.sum(axis=1)
-        # lower quartile of the matched ratios (sorted, unmatched pushed to the end as inf)
-        quartile = np.clip((0.25 * (n_matched - 1)).astype(int), 0, None)
-        scale = np.where(n_matched > 0, np.take_along_axis(ratio, quartile[:, None], axis=1)[:, 0], 0.0)
-        visible = inside & (scale[:, None] * inten[None, :] * area_to_height >= threshold)
-        weight = np.where(visible, inten[None, :], 0.0)
-        denom = weight.sum(axis=1)
-        fom = np.where(denom > 0, (weight * matched).sum(axis=1) / np.where(denom > 0, denom, 1), 0.0)
-        fom = np.where(n_matched >= min(2, d.size), fom, 0.0)
-        # prefer the smallest strain and zero shift among equal scores
-        penalty = 1e-3 * (np.abs(grid_s[:, 0]) / max_strain + np.abs(grid_z[:, 0]) / max(max_zero_shift_deg, 1e-9))
-        best = int(np.argmax(fom - penalty))
-        out.append(ScreenResult(i, ref.name, ref.formula, ref.space_group, float(fom[best]),
-                                float(grid_s[best, 0]), float(grid_z[best, 0])))
-    return out
+        keep = np.flatnonzero(ref.intensity >= 0.01 * ref.intensity.max())
+        strongest = keep[np.argsort(ref.intensity[keep])[::-1][:k]]
+        d[r, :strongest.size] = ref.d_spacing_angstrom()[strongest]
+        inten[r, :strongest.size] = ref.intensity[strongest]
+    n_sticks = (inten > 0).sum(axis=1)
+    # matching by table look-up: the index of the observed peak nearest to each fine 2-theta bin, -1 beyond tol
+    step = 0.005
+    edges = np.arange(st.lo - st.max_zero_shift_deg - 1, st.hi + st.max_zero_shift_deg + 1, step)
+    j = np.clip(np.searchsorted(st.obs, edges), 1, st.obs.size - 1)
+    nearest = np.where(np.abs(edges - st.obs[j - 1]) < np.abs(edges - st.obs[j]), j - 1, j)
+    table = np.where(np.abs(st.obs[nearest] - edges) <= st.tol, nearest, -1)
+    area_of = np.append(st.obs_area, 0.0)  # index -1 -> 0
+    best_fom = np.full(n, -np.inf)
+    best_s, best_z = np.zeros(n), np.zeros(n)
+    penalty = _grid_penalty(st).reshape(st.strains.size, st.zeros.size)
+    with np.errstate(invalid="ignore"):
+        for a, strain in enumerate(st.strains):
+            sin = st.wavelength_angstrom / (2 * d * (1 + strain))
+            pos0 = np.degrees(2 * np.arcsin(np.clip(np.nan_to_num(sin, nan=2.0), -1, 1)))
+            real = np.isfinite(sin) & (sin < 1)
+            for b, zero in enumerate(st.zeros):
+                pos = pos0 + zero
+                inside = real & (pos > st.lo) & (pos < st.hi)
+                index = np.clip(np.rint((pos - edges[0]) / step).astype(int), 0, edges.size - 1)
+                hit = np.where(inside, table[index], -1)
+                matched = hit >= 0
+                fom = _figure_of_merit(matched, inside, area_of[hit], inten, st)
+                fom = np.where(matched.sum(axis=1) >= np.minimum(2, n_sticks), fom, 0.0) - penalty[a, b]
+                better = fom > best_fom
+                best_fom = np.where(better, fom, best_fom)
+                best_s = np.where(better, strain, best_s)
+                best_z = np.where(better, zero, best_z)
+    return np.maximum(best_fom + _grid_penalty_at(st, best_s, best_z), 0.0), best_s, best_z
+
+
+def _grid_penalty_at(st: _ScreenSetup, strain, zero):
+    return 1e-3 * (np.abs(strain) / st.max_strain + np.abs(zero) / max(st.max_zero_shift_deg, 1e-9))
 
 
 def _strained_lattice(ref: ReferencePattern, strain: float) -> np.ndarray:
@@ -556,12 +701,12 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
     peaks = find_peaks(pattern, background=background, fit=False)
     fwhm0 = float(np.median(peaks.fwhm_deg)) if len(peaks) else 0.1
     tol = max(0.6 * fwhm0, 2 * pattern.step_deg, 0.04)
-    scores = screen_candidates(pattern, refs, peaks, max_strain=max_strain)
+    scores = screen_candidates(pattern, refs, peaks, max_strain=max_strain, max_exact=_MAX_EXACT)
     ranked = sorted(scores, key=lambda s: -s.figure_of_merit)
     shortlist, seen = [], set()
     for s in ranked:
         key = (s.formula, s.space_group)
-        if s.figure_of_merit < min_figure_of_merit or key in seen:
+        if s.figure_of_merit < min_figure_of_merit or key in seen or not s.exact:
             continue
         seen.add(key)
         shortlist.append(s)

@@ -245,3 +245,26 @@ def test_untextured_pattern_refines_random_orientation(make_mixture):
     assert result.phases[0].march_dollase_r == pytest.approx(1.0, abs=0.03)
     with pytest.raises(ValueError, match="preferred_orientation"):
         refine_phases(pattern, [reference_pattern("LiCoO2")], preferred_orientation=[None, None])
+
+
+def test_two_stage_screen_keeps_the_exact_scores_of_the_best(shared_data):
+    # the whole-database screen scores every reference on its 16 strongest reflections first and only the
+    # max_exact best on all of them; on a real pattern searched against its elements' 170-odd AMCSD entries and
+    # built-ins, the exactly scored ones must carry exactly the one-stage scores and include the 25 best of them
+    from xrd.identify import _references, _resolve_candidates
+    from xrd.processing import rebin, snip_background
+
+    pattern = read_pattern(shared_data / "xrd/dara_precursor_mixture/NiO_0p2030-Li2CO3_0p2999-TiO2_0p5025--2min.xrdml")
+    pattern = rebin(pattern, max(1, round(0.02 / pattern.step_deg)))
+    refs, _ = _references(_resolve_candidates(None, ["Ni", "Li", "C", "O", "Ti"]), pattern, False)
+    background = snip_background(pattern.intensity.astype(float), half_width_points=round(2.0 / pattern.step_deg))
+    peaks = find_peaks(pattern, background=background, fit=False)
+    one_stage = xrd.screen_candidates(pattern, refs, peaks)
+    two_stage = xrd.screen_candidates(pattern, refs, peaks, max_exact=40)
+    assert len(refs) > 150 and sum(s.exact for s in two_stage) == 40 and all(s.exact for s in one_stage)
+    for a, b in zip(one_stage, two_stage):
+        if b.exact:
+            assert (a.figure_of_merit, a.strain, a.zero_shift_deg) == (b.figure_of_merit, b.strain, b.zero_shift_deg)
+    best = sorted(one_stage, key=lambda s: -s.figure_of_merit)[:25]
+    assert all(two_stage[s.index].exact for s in best)
+    assert {"NiO", "Li2CO3", "TiO2"} <= {s.formula for s in best}

@@ -139,3 +139,88 @@ def test_lattice_constraints_by_system():
     fixed, tie, start = xrd.lattice_constraints([8.36, 4.97, 6.20, 90, 114.8, 90])
     assert tie.shape == (6, 4)  # monoclinic: a, b, c, beta
     assert fixed.tolist() == [0, 0, 0, 90, 0, 90]
+
+
+# AMCSD ids for the packed-cache tests: the first ones of the database (23 is a CIF pymatgen cannot build,
+# cached as failed) and zincite 5203
+PACK_IDS = [3, 4, 5, 6, 7, 23, 5203]
+
+
+def _write_small_pack(wavelength=1.5406, upper=90.0):
+    from xrd.references import _pack_path, _write_pack
+
+    path = _pack_path(wavelength, upper)
+    _write_pack(path, PACK_IDS, wavelength, upper, workers=1)
+    return path
+
+
+def test_packed_database_cache_equals_the_per_entry_references():
+    from xrd.references import _PACKS, database_references
+
+    _PACKS.clear()
+    assert database_references(PACK_IDS, two_theta_range=(10, 80), build=False) is None  # none yet
+    _write_small_pack()
+    refs, failed = database_references([f"amcsd:{i}" for i in PACK_IDS], two_theta_range=(10, 80), build=False)
+    assert [r.name for r in refs] == [f"amcsd:{i}" for i in PACK_IDS if i != 23]
+    assert len(failed) == 1 and failed[0].startswith("amcsd:23: FormatError")
+    for ref in refs:  # the pack holds 0-90 deg; cut to 10-80 it is what reference_pattern simulates for 10-80
+        direct = reference_pattern(ref.name, two_theta_range=(10, 80), use_cache=False)
+        np.testing.assert_array_equal(ref.two_theta_deg, direct.two_theta_deg)
+        np.testing.assert_allclose(ref.intensity, direct.intensity, rtol=1e-12)
+        np.testing.assert_array_equal(ref.hkl, direct.hkl)
+        np.testing.assert_allclose(ref.lattice, direct.lattice, rtol=1e-12)
+        assert (ref.formula, ref.space_group, ref.card, ref.source, ref.volume_a3, ref.cell_mass_amu) == \
+            (direct.formula, direct.space_group, direct.card, direct.source, direct.volume_a3, direct.cell_mass_amu)
+    with pytest.raises(ValueError, match="no AMCSD entry 99999999"):
+        database_references([99999999], build=False)
+    with pytest.raises(ValueError, match="not an AMCSD id"):
+        database_references(["zincite"], build=False)
+
+
+def test_identification_reads_amcsd_candidates_from_the_pack():
+    from xrd.identify import _references
+    from xrd.references import _PACKS
+
+    pattern = xrd.make_pattern(np.arange(10, 80, 0.02), np.ones(3500), wavelength_angstrom=1.5406)
+    names = [f"amcsd:{i}" for i in PACK_IDS]
+    _PACKS.clear()
+    for path in xrd.cache_dir().glob("amcsd-pack-*.npz"):
+        path.unlink()
+    per_entry, failed_per_entry = _references(names, pattern, False)
+    _write_small_pack(upper=90.0)  # the pattern's range 10-80 is simulated as 5-85 deg: upper limit 90
+    packed, failed_packed = _references(["LiCoO2"] + names, pattern, False)
+    assert packed[0].name == "LiCoO2"  # input order kept: the built-in, then the AMCSD entries
+    assert [r.name for r in packed[1:]] == [r.name for r in per_entry]
+    for a, b in zip(packed[1:], per_entry):
+        np.testing.assert_array_equal(a.two_theta_deg, b.two_theta_deg)
+        np.testing.assert_allclose(a.intensity, b.intensity, rtol=1e-12)
+    assert [f.split(":")[1] for f in failed_packed] == [f.split(":")[1] for f in failed_per_entry] == ["23"]
+
+
+def test_packed_cache_survives_concurrent_writers_and_a_broken_file():
+    # two writers at once (threads here; processes alike): each writes a temporary file and renames it, so the
+    # file read afterwards is one whole pack and no temporary file is left behind
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xrd.references import _PACKS, _pack_path, database_references
+
+    path = _pack_path(1.5406, 90.0)
+    _PACKS.clear()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: _write_small_pack(), range(2)))
+    refs, _ = database_references(PACK_IDS, two_theta_range=(10, 80), build=False)
+    assert len(refs) == len(PACK_IDS) - 1
+    assert not list(path.parent.glob(f"{path.stem}*.tmp*"))
+    # a truncated file (a crash mid-copy, a full disk) is not trusted: it is removed and reported missing
+    _PACKS.clear()
+    path.write_bytes(path.read_bytes()[:1000])
+    assert database_references(PACK_IDS, two_theta_range=(10, 80), build=False) is None
+    assert not path.exists()
+
+
+def test_database_candidates_without_elements_is_the_whole_ambient_database():
+    from xrd.references import _amcsd_elements, _amcsd_non_ambient
+
+    everything = database_candidates()
+    assert len(everything) == len(_amcsd_elements()) - len(_amcsd_non_ambient() & set(_amcsd_elements()))
+    assert len(everything) > 8000 and "amcsd:5203" in everything
