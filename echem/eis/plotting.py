@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plain_log_ticks", "plot_bode", "plot_nyquist", "plot_residuals"]
+__all__ = ["decade_label", "plain_log_ticks", "plot_bode", "plot_nyquist", "plot_residuals"]
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(value: float, pos=None) -> str:
+    """Tick label of a log axis: decades only, "0.01" … "1000" as numbers, beyond as 10 with a
+    superscript exponent ("10⁴", "10⁻³"), in plain text (no mathtext); "" between decades."""
+    if not value > 0:
+        return ""
+    exponent = np.log10(value)
+    if abs(exponent - round(exponent)) > 1e-6:
+        return ""
+    exponent = int(round(exponent))
+    if -2 <= exponent <= 3:
+        return f"{10.0 ** exponent:g}"
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
 def plain_log_ticks(*axes) -> None:
-    """Label log axes "1e+03" at decades only, without minor ticks.
+    """Label log axes at decades only (:func:`decade_label`), without minor ticks.
 
     Mathtext labels and dozens of minor ticks make figure layout slow; the
     report draws many of these figures.
     """
-    from matplotlib.ticker import LogFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     for axis in axes:
         if axis.get_scale() == "log":
-            axis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+            axis.set_major_formatter(FuncFormatter(decade_label))
             axis.set_minor_locator(NullLocator())
 
 
