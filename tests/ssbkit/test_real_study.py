@@ -6,6 +6,7 @@ Run as a user would: a manifest naming the files, ``Study.load`` and
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 import echem
+import xrd
 import ssbkit
 from ssbkit.errors import FormatError
 
@@ -211,3 +213,31 @@ def test_xrd_searches_the_samples_own_chemistry(tmp_path, shared_data):
     found = {el.symbol for phase in section.result.phases for el in Composition(phase.formula)}
     assert found <= {"C", "H", "Li", "Mn", "O"}
     assert "Li2MnO3" in section.result.formulas and len(section.result.phases) == 2
+
+
+def test_xrd_from_a_folder_of_lab_cards(tmp_path, shared_data):
+    """Dara's weighed V2O5 + NiO mixture, in a sample whose model names only V2O5, matched against a folder
+    of stick-list cards (written from the AMCSD structures of the two phases, each with a lab number); a
+    'cards' entry that does not exist is a manifest problem named at load."""
+    pattern_path = shared_data / "xrd/dara_precursor_mixture/V2O5_0p4005-NiO_0p6016--2min.xrdml"
+    pattern = xrd.read_pattern(pattern_path)
+    structures, _ = xrd.candidates_for_materials(["V2O5", "NiO"])
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    for k, candidate in enumerate(structures):
+        ref = xrd.reference_pattern(candidate, wavelength_angstrom=pattern.wavelength_angstrom,
+                                    two_theta_range=(5, 90))
+        card = xrd.write_card(ref, folder / f"{k:03d}.card")
+        card.write_text(re.sub(r"^# card:.*$", f"# card: LAB-{k:03d}", card.read_text(), count=1, flags=re.M))
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "V2O5"}')
+    manifest = _manifest(tmp_path, sample, [("xrd", pattern_path, {"candidates": f'["{folder}"]'})])
+    study = ssbkit.Study.load(manifest, read_files=True)
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    assert section.error is None, section.error
+    assert sorted(section.result.formulas) == ["NiO", "V2O5"]  # the weighed phases (file name)
+    assert all(phase.card.startswith("LAB-") for phase in section.result.phases)
+    # named candidates are not cut to the sample's elements (V, O, C, H), but a phase outside them is said
+    assert section.status == "warning" and any("NiO" in r and "Ni" in r for r in section.reasons)
+    bad = _manifest(tmp_path, sample, [("xrd", pattern_path, {"cards": '["no-such-folder"]'})])
+    with pytest.raises(ssbkit.errors.MetadataError, match="parameter 'cards'.*no-such-folder"):
+        ssbkit.Study.load(bad)

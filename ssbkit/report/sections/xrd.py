@@ -6,7 +6,10 @@ together (Rietveld-like; Hill-Howard weight fractions). Without candidates the
 search is the built-in references plus every AMCSD structure made only of the
 sample's elements (cathode, coating, electrolyte) and C, H, O (carbonates,
 hydroxides, oxides: the usual impurities), so no phase with an element foreign
-to the sample can be reported. ``ssbkit params xrd`` prints the declaration.
+to the sample can be reported. Named candidates (structures, or a lab's stick-list cards and
+folders of them, matched search-match style) are searched as named, and a phase found among them
+with an element the sample model does not list is a warning. ``cards`` label the phases found
+(their PDF numbers) without being searched. ``ssbkit params xrd`` prints the declaration.
 
 The comparison page plots the coating material's weight fraction (and any
 carbonate's) against the coating amount and stacks the patterns of the series.
@@ -45,8 +48,11 @@ def _search_elements(sample) -> list[str] | None:
 
 
 PARAMETERS = (
-    Param("candidates", "string_list", "reference phases: built-in names, 'amcsd:<id>' or CIF paths "
-          "(relative to the pattern file); default: the search described by 'elements'"),
+    Param("candidates", "string_list", "reference phases searched: built-in names, 'amcsd:<id>', CIF or card "
+          "files (.dif, .jcpds, .card) or folders of cards, paths relative to the pattern file; default: the "
+          "search described by 'elements'"),
+    Param("cards", "string_list", "card files or folders of cards (.dif, .jcpds, .card) that name the phases "
+          "found (e.g. with their PDF numbers) without being searched: the structure refines, the card labels it"),
     Param("elements", "string_list", "allowed chemical symbols: candidates with other elements are discarded; "
           "without candidates, every AMCSD structure made only of them is searched",
           from_sample=_search_elements, sample_doc="elements of cathode, coating and electrolyte, plus C, H, O"),
@@ -56,8 +62,13 @@ PARAMETERS = (
 )
 
 
+def _path(item: str, base: Path) -> Path:
+    return Path(item) if Path(item).is_absolute() else base / item
+
+
 def _candidates(names, base: Path):
-    """Built-in names and AMCSD ids as they are; anything else must be an existing CIF file."""
+    """Built-in names and AMCSD ids as they are; a folder gives its card files; anything else must be an
+    existing CIF or card file."""
     if names is None:
         return None
     builtins = xrd.builtin_references()
@@ -66,25 +77,54 @@ def _candidates(names, base: Path):
         if item in builtins or item.lower().startswith("amcsd:"):
             out.append(item)
             continue
-        path = Path(item) if Path(item).is_absolute() else base / item
-        if not path.is_file():
+        path = _path(item, base)
+        if path.is_dir():
+            out.extend(_cards_in(path, "candidates"))
+        elif path.is_file():
+            out.append(path)
+        else:
             raise ValueError(f"parameter 'candidates': {item!r} is neither a built-in reference "
-                             f"({', '.join(sorted(builtins))}), an 'amcsd:<id>' entry nor an existing CIF file "
-                             f"(looked for {path})")
-        out.append(path)
+                             f"({', '.join(sorted(builtins))}), an 'amcsd:<id>' entry nor an existing CIF or card "
+                             f"file or folder (looked for {path})")
+    return out
+
+
+def _cards_in(folder: Path, key: str) -> list[Path]:
+    found = xrd.card_folder(folder)
+    if not found:
+        raise ValueError(f"parameter {key!r}: the folder {folder} holds no card file (.dif, .jcpds, .card)")
+    return found
+
+
+def _cards(names, base: Path) -> list[Path]:
+    """The card files named by the 'cards' parameter (a folder gives all of its cards)."""
+    out = []
+    for item in names or ():
+        path = _path(item, base)
+        if path.is_dir():
+            out.extend(_cards_in(path, "cards"))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise ValueError(f"parameter 'cards': {item!r} is neither a card file nor a folder (looked for {path})")
     return out
 
 
 def _check(p, files) -> list[str]:
-    try:
-        _candidates(p["candidates"], Path(files[0]).parent if files else Path.cwd())
-    except ValueError as exc:
-        return [str(exc)]
-    return []
+    base = Path(files[0]).parent if files else Path.cwd()
+    problems = []
+    for check in (lambda: _candidates(p["candidates"], base), lambda: _cards(p["cards"], base)):
+        try:
+            check()
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _probe(files, p) -> None:
-    xrd.read_pattern(files[0])
+    pattern = xrd.read_pattern(files[0])
+    for card in _cards(p["cards"], Path(files[0]).parent):
+        xrd.read_card(card, wavelength_angstrom=pattern.wavelength_angstrom)
 
 
 def _phase_table(result) -> Table:
@@ -96,11 +136,13 @@ def _phase_table(result) -> Table:
         rows.append((phase.formula, phase.space_group, phase.card or phase.name, format_measurement(a, ea),
                      format_measurement(b, eb), format_measurement(c, ec), angles,
                      format_measurement(100 * phase.weight_fraction, 100 * phase.weight_fraction_error),
+                     f"{100 * phase.weight_fraction_stat_error:.2g} / {100 * phase.weight_fraction_sys_error:.2g}",
                      f"{100 * phase.cell_strain:.2f}", f"{phase.figure_of_merit:.2f}"))
     return Table("Identified phases: refined cell (± standard error), its largest deviation from the reference "
-                 "cell and Hill-Howard weight fraction",
+                 "cell and Hill-Howard weight fraction (± total standard error: the statistical part and the "
+                 "intensity model's systematic part, from refits of separate angular segments, in quadrature)",
                  ("phase", "space group", "reference", "a [Å]", "b [Å]", "c [Å]", "α/β/γ [deg]", "w [wt%]",
-                  "Δcell [%]", "FoM"), tuple(rows))
+                  "w error stat / sys [wt%]", "Δcell [%]", "FoM"), tuple(rows))
 
 
 def _unexplained_table(result, wavelength_angstrom: float) -> Table:
@@ -112,6 +154,20 @@ def _unexplained_table(result, wavelength_angstrom: float) -> Table:
                  ("2θ [deg]", "d [Å]"), tuple((f"{t:.3f}", f"{v:.4f}") for t, v in zip(positions, d)))
 
 
+def _foreign_phases(result, sample_elements) -> list[str]:
+    """A reason for every identified phase holding an element the sample model does not list."""
+    from pymatgen.core import Composition
+
+    allowed = set(sample_elements)
+    out = []
+    for phase in result.phases:
+        foreign = sorted({el.symbol for el in Composition(phase.formula)} - allowed)
+        if foreign:
+            out.append(f"{phase.formula} (from the named candidates) holds {', '.join(foreign)}, which the sample "
+                       "model does not list: an impurity, or a sample entry to complete")
+    return out
+
+
 @register("xrd", parameters=PARAMETERS, files=(1, 1), files_doc="one powder pattern", check=_check, probe=_probe)
 def build(inp: SectionInput) -> Section:
     """Identify and refine the phases of one powder pattern."""
@@ -119,9 +175,12 @@ def build(inp: SectionInput) -> Section:
     pattern = xrd.read_pattern(path)
     candidates = _candidates(inp.parameters["candidates"], path.parent)
     elements = inp.parameters["elements"]
+    if candidates is not None and inp.origins.get("elements") == "sample":
+        elements = None  # the sample's elements bound the search, not the references the manifest names
     max_phases, min_wf = inp.parameters["max_phases"], inp.parameters["min_weight_fraction"]
+    cards = _cards(inp.parameters["cards"], path.parent)
     result = xrd.identify_phases(pattern, candidates, elements=elements, max_phases=max_phases,
-                                 min_weight_fraction=min_wf)
+                                 min_weight_fraction=min_wf, cards=cards)
     figures = []
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     result.plot(ax=ax)
@@ -155,11 +214,14 @@ def build(inp: SectionInput) -> Section:
                   else "built-ins and AMCSD structures of the elements", "wavelength_angstrom": pattern.wavelength_angstrom}
     origins = {"candidates": "manifest" if candidates is not None else "default",
                "wavelength_angstrom": "default (Cu Kα1 assumed)" if pattern.wavelength_assumed else "file"}
-    status = "ok" if result.status == "ok" else "warning"
+    reasons = list(result.quality_reasons)
+    if elements is None and inp.parameters["elements"]:
+        reasons += _foreign_phases(result, inp.parameters["elements"])
+    status = "ok" if result.status == "ok" and len(reasons) == len(result.quality_reasons) else "warning"
     return Section(technique="xrd", title="Powder XRD: phases, lattice parameters and weight fractions",
                    quantities=tuple(quantities), figures=tuple(figures), tables=tuple(tables),
                    parameters=parameters, origins=origins, summary=summary, result=result, status=status,
-                   reasons=tuple(result.quality_reasons),
+                   reasons=tuple(reasons),
                    headline=(Quantity("phases found", ", ".join(result.formulas) or "none", ""),))
 
 
