@@ -18,6 +18,7 @@ import pandas as pd
 from ssbkit.report.execution import failed_section, run_measurements
 from ssbkit.report.folder import CACHE_FOLDER
 from ssbkit.report.registry import Section, comparison_builder, figure_prefix
+from ssbkit.report.results_table import add_summary
 from ssbkit.sample import Sample
 from ssbkit.study import Measurement, Study
 
@@ -150,8 +151,7 @@ class StudyResults:
                 "reasons": " | ".join(r.section.reasons),
                 "error": r.section.error or "",
             }
-            row.update(r.section.summary)
-            rows.append(row)
+            rows.append(add_summary(row, r.section.summary))
         return pd.DataFrame(rows, columns=None if rows else base)
 
     def _repr_html_(self) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["results_frame", "detail_frames", "write_results_tables", "RESULTS_NAME"]
+__all__ = ["add_summary", "results_frame", "detail_frames", "write_results_tables", "RESULTS_NAME"]
 
 #: File name of the one-row-per-measurement table in the report folder.
 RESULTS_NAME = "results.parquet"
@@ -47,11 +47,19 @@ def _column(values: list) -> pd.Series:
     return pd.Series([None if v is None else str(v) for v in values], dtype="object")
 
 
+def add_summary(row: dict, summary) -> dict:
+    """Add a section's summary numbers to a table ``row``; a key the row already has (a result's own
+    ``status`` beside the section's) is added as ``summary_<key>`` instead of overwriting it."""
+    for key, value in summary.items():
+        row[f"summary_{key}" if key in row else key] = value
+    return row
+
+
 def results_frame(results) -> pd.DataFrame:
     """One row per measurement of ``results`` (a :class:`ssbkit.report.StudyResults`), manifest order.
 
-    A summary key that equals a fixed column name (e.g. a section's own
-    ``status``) is kept as ``summary_<key>``.
+    A summary key that equals a fixed column name (e.g. a result's own
+    ``status``) is kept as ``summary_<key>`` (:func:`add_summary`).
     """
     from ssbkit import __version__
     from ssbkit.report.cache import code_version
@@ -61,8 +69,7 @@ def results_frame(results) -> pd.DataFrame:
         m, section = r.measurement, r.section
         row = {"sample": r.sample.id, "technique": m.technique, "label": m.label, "status": section.status,
                "reasons": " | ".join(section.reasons), "error": section.error or ""}
-        for key, value in section.summary.items():
-            row[f"summary_{key}" if key in _BASE else key] = value
+        add_summary(row, section.summary)
         row.update(files=";".join(str(f.path) for f in m.files), file_sha256=";".join(f.sha256 for f in m.files),
                    ssbkit_version=__version__, code_version=code_version(), cached=r.cached,
                    analysis_s=r.seconds, log=r.log)

@@ -232,12 +232,16 @@ def test_xrd_from_a_folder_of_lab_cards(tmp_path, shared_data):
     sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "V2O5"}')
     manifest = _manifest(tmp_path, sample, [("xrd", pattern_path, {"candidates": f'["{folder}"]'})])
     study = ssbkit.Study.load(manifest, read_files=True)
-    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    results = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False)
+    section = results.results[0].section
     assert section.error is None, section.error
     assert sorted(section.result.formulas) == ["NiO", "V2O5"]  # the weighed phases (file name)
     assert all(phase.card.startswith("LAB-") for phase in section.result.phases)
     # named candidates are not cut to the sample's elements (V, O, C, H), but a phase outside them is said
     assert section.status == "warning" and any("NiO" in r and "Ni" in r for r in section.reasons)
+    # the identification's own verdict ('ok') is a summary number beside the section's status, not over it
+    row = results.summary_table().iloc[0]
+    assert (row["status"], row["summary_status"]) == ("warning", section.result.status) == ("warning", "ok")
     bad = _manifest(tmp_path, sample, [("xrd", pattern_path, {"cards": '["no-such-folder"]'})])
     with pytest.raises(ssbkit.errors.MetadataError, match="parameter 'cards'.*no-such-folder"):
         ssbkit.Study.load(bad)

@@ -62,7 +62,6 @@ def _probe(files, p) -> None:
     _read(files[0], p)
 
 
-
 def _figures(result: echem.CyclingAnalysis, inp: SectionInput) -> list[Figure]:
     prefix, folder, unit = inp.figure_prefix, inp.figure_dir, result.capacity_unit
     figures = []
@@ -73,7 +72,8 @@ def _figures(result: echem.CyclingAnalysis, inp: SectionInput) -> list[Figure]:
                           f"First-cycle charge (solid) and discharge (dashed) voltage against capacity ({unit})."))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     result.normalized.plot(ax)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no curve to label: no empty legend (and no matplotlib warning)
+        ax.legend(fontsize=8)
     figures.append(Figure(save_figure(fig, folder, prefix + "normalized_curves.png"),
                           "Normalized charge-discharge curves: capacity of each half-cycle scaled to 0-1, "
                           "so that growing polarization shows apart from capacity loss."))
