@@ -245,3 +245,29 @@ def test_xrd_from_a_folder_of_lab_cards(tmp_path, shared_data):
     bad = _manifest(tmp_path, sample, [("xrd", pattern_path, {"cards": '["no-such-folder"]'})])
     with pytest.raises(ssbkit.errors.MetadataError, match="parameter 'cards'.*no-such-folder"):
         ssbkit.Study.load(bad)
+
+
+def test_headline_of_a_record_starting_mid_cycle_gives_no_first_cycle_capacity(tmp_path, shared_data):
+    """yadg's gcpl.mpr opens with a discharge only (cycle 1 incomplete: charge capacity 0 in the file): the
+    overview's "1st-cycle" capacities say n/a with the reason instead of a bare 0."""
+    path = shared_data / "echem/cycling/yadg__gcpl.mpr"
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "LiMn2O4", active_mass_mg = 8.0}')
+    study = ssbkit.Study.load(_manifest(tmp_path, sample, [("cycling", path, {})]))
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    assert not section.summary["first_cycle_complete"]
+    headline = {q.name: q.value for q in section.headline}
+    assert headline["1st-cycle charge capacity"] == headline["1st-cycle discharge capacity"] == \
+        f"n/a (cycle {section.summary['first_cycle']} incomplete)"
+
+
+def test_a_conductivity_no_solid_electrolyte_reaches_is_flagged(tmp_path, shared_data):
+    """impedance.py's example spectrum is of a Li-ion cell, not a pellet: read as a 0.06 cm x 0.785 cm2 pellet
+    its series resistance (~0.03 ohm) gives sigma of several S/cm, over 100 times the best solid Li-ion
+    conductor (0.025 S/cm, Kato et al. 2016) -- said, not reported as a conductivity."""
+    sample = SAMPLE.replace('cell = {kind = "coin", diameter_cm = 1.0}',
+                            'cell = {kind = "assb-pellet", diameter_cm = 1.0, thickness_cm = 0.06}')
+    path = shared_data / "echem/eis/impedancepy__exampleData.csv"
+    study = ssbkit.Study.load(_manifest(tmp_path, sample, [("eis", path, {})]))
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    assert section.summary["sigma_s_per_cm"] > 0.05
+    assert section.status == "warning" and any("above any known solid Li-ion conductor" in r for r in section.reasons)

@@ -119,8 +119,11 @@ def _headline(result: echem.CyclingAnalysis, numbers: dict) -> tuple[Quantity, .
     key, unit, fade = result.capacity_key, result.capacity_unit, result.fade
     retention = f"{100 * fade.retention:.1f} after {fade.last_cycle - fade.reference_cycle} cycles" \
         if result.retention_determined else "n/a"
-    return (Quantity("1st-cycle charge capacity", numbers[f"first_charge_capacity_{key}"], unit),
-            Quantity("1st-cycle discharge capacity", numbers[f"first_discharge_capacity_{key}"], unit),
+    charge, discharge = numbers[f"first_charge_capacity_{key}"], numbers[f"first_discharge_capacity_{key}"]
+    if not numbers["first_cycle_complete"]:  # a record that starts mid-cycle: its first half-cycles are partial
+        charge = discharge = f"n/a (cycle {numbers['first_cycle']} incomplete)"
+    return (Quantity("1st-cycle charge capacity", charge, unit),
+            Quantity("1st-cycle discharge capacity", discharge, unit),
             Quantity("1st-cycle coulombic efficiency", numbers["first_coulombic_efficiency_pct"], "%"),
             Quantity("capacity retention", retention, "%"))
 

@@ -159,7 +159,7 @@ def build(inp: SectionInput) -> Section:
         summary.update(ea_ev=act.ea_ev, ea_err_ev=act.ea_err_ev, arrhenius_form=form)
     used = {"circuit": bulk.circuit or "intercept"}
     origins = {} if circuit else {"circuit": "default (chosen from the spectrum)"}
-    status, reasons = _quality(bulks, kk)
+    status, reasons = _quality(bulks, kk, conductivities)
     summary["status"] = status
     return Section(technique="eis", title=f"Impedance: {inp.label}", quantities=tuple(quantities),
                    figures=tuple(figures), tables=tuple(tables), parameters=used, origins=origins,
@@ -181,13 +181,25 @@ def _ranking_table(selection) -> Table:
                   "runs-test p", "status"), rows)
 
 
-def _quality(bulks, kk) -> tuple[str, tuple[str, ...]]:
-    """The section's verdict: the bulk-resistance verdicts of every spectrum and the Lin-KK check."""
+#: Largest plausible ionic conductivity of a solid Li-ion conductor, S/cm: twice the highest known at room
+#: temperature, 25 mS/cm for Li9.54Si1.74P1.44S11.7Cl0.3 (Kato et al., Nat. Energy 1 (2016) 16030,
+#: doi:10.1038/nenergy.2016.30). Above it, the resistance or the pellet geometry is wrong.
+MAX_PLAUSIBLE_SIGMA_S_PER_CM = 0.05
+
+
+def _quality(bulks, kk, conductivities) -> tuple[str, tuple[str, ...]]:
+    """The section's verdict: the bulk-resistance verdicts of every spectrum, the Lin-KK check and the
+    conductivity's plausibility (:data:`MAX_PLAUSIBLE_SIGMA_S_PER_CM`)."""
     reasons = [reason for b in bulks for reason in b.quality_reasons]
     if not kk.passed:
         reasons.append(f"Lin-KK residuals {100 * kk.rms_residual:.2g} % (RMS): the spectrum may not be "
                        "linear, causal and stable, so no circuit can be trusted")
-    bad = any(b.status != "ok" for b in bulks) or not kk.passed
+    implausible = [c.sigma_s_per_cm for c in conductivities if c.sigma_s_per_cm > MAX_PLAUSIBLE_SIGMA_S_PER_CM]
+    if implausible:
+        reasons.append(f"σ = {max(implausible):.3g} S/cm is above any known solid Li-ion conductor (the best, "
+                       "Li9.54Si1.74P1.44S11.7Cl0.3, reaches 0.025 S/cm at room temperature): check the bulk "
+                       "resistance, the pellet thickness and area, or whether this spectrum is of a pellet at all")
+    bad = any(b.status != "ok" for b in bulks) or not kk.passed or bool(implausible)
     return ("warning" if bad else "ok"), tuple(dict.fromkeys(reasons))
 
 
