@@ -666,7 +666,9 @@ def canonical_order(circuit: Circuit, parameters) -> np.ndarray:
     without changing Z, so a fit may return them in either order. Each such
     member's time scale is read as the angular frequency of the maximum of
     its -Z'' (ω = 1/τ for R||C and R||CPE arcs, √3/τ for a Gerischer
-    element), found on a 30-decade grid; members are then ordered by
+    element), found on a 30-decade grid (20 points per decade) and refined
+    between grid points by the vertex of the parabola through the three
+    highest points (arcs 0.6 % apart in τ are told apart); members are then ordered by
     decreasing frequency (increasing τ) in the order they are written.
     Members whose maximum lies at the grid's edge (no time scale, e.g. a
     resistor) are left in place.
@@ -707,9 +709,16 @@ def canonical_order(circuit: Circuit, parameters) -> np.ndarray:
         for member in members:
             with np.errstate(all="ignore"):
                 z = _evaluate(member, p, _ORDER_OMEGA, False)[0]
-            i = int(np.argmax(np.where(np.isfinite(z), -z.imag, -np.inf)))
-            peaks.append(i)
-        if any(i in (0, _ORDER_OMEGA.size - 1) for i in peaks):
+            y = np.where(np.isfinite(z), -z.imag, -np.inf)
+            i = int(np.argmax(y))
+            if i in (0, y.size - 1):
+                break
+            # vertex of the parabola through the three top points: sub-step position, so
+            # arcs whose time constants differ by less than a grid step still order right
+            curvature = y[i - 1] - 2 * y[i] + y[i + 1]
+            shift = 0.5 * (y[i - 1] - y[i + 1]) / curvature if np.isfinite(curvature) and curvature < 0 else 0.0
+            peaks.append(i + float(np.clip(shift, -0.5, 0.5)))
+        if len(peaks) < len(members):
             continue
         order = np.argsort(-np.asarray(peaks), kind="stable")
         for slot, source in zip(members, (members[k] for k in order)):
