@@ -1,20 +1,20 @@
-"""Benchmark: phase identification of one pattern against >= 1,000 candidate structures.
+"""Benchmark: phase identification against the whole AMCSD (no element filter), cold and warm, with accuracy.
 
-Measures
-1. the time pymatgen alone takes to compute the stick patterns of the candidates
-   (``XRDCalculator.get_pattern(scaled=False)`` on already-parsed structures), the
-   work a search without a cache would repeat for every pattern;
-2. the one-off cost of filling ssbkit's disk cache (parse + simulate + write);
-3. the time ``xrd.identify_phases`` takes per pattern once the references are cached
-   (loading them included).
+Candidates: the built-ins plus every ambient AMCSD entry of the database shipped with larixite
+(``xrd.database_candidates()``, about 8,300 structures; no element filter). Measures, in one run:
 
-The candidates are ``--n`` structures of the AMCSD database shipped with larixite
-(the ambient entries made of Ti, Zn and O, then the first others by id) plus the
-built-ins, so the true phases of both patterns are among them. The patterns are a
-synthetic LiCoO2 / BaTiO3 / BaCO3 mixture and, when ../shared/data is present, a Dara
-weighed mixture (TiO2 + ZnO).
+1. cold: the one-off fill of the packed reference cache (pymatgen simulates every entry once,
+   ``xrd.database_references``; skipped when ``--cache-dir`` already holds it);
+2. warm: ``xrd.identify_phases`` per pattern with the packed cache on disk, its in-memory copy dropped
+   before every call (so loading the 8,300 references from disk is included in each time);
+3. accuracy on the real weighed mixtures with a known phase list: the Dara precursor mixtures (2-min scans,
+   phases in the file names) and the XERUS Li-Mn-Ti-O-F mixtures: "exact" when the identified formulas are
+   the mixture's phases that exist among the references, "no absent" when no phase outside the mixture is
+   accepted; the same with the element-filtered search of the tests (``elements=``) for comparison;
+4. a synthetic LiCoO2 / BaTiO3 / BaCO3 mixture (90 / 7 / 3 wt%).
 
-Run:  python benchmarks/bench_xrd.py [--n 1000] [--cache-dir DIR]
+Run:  python benchmarks/bench_xrd.py [--cache-dir DIR] [--repeat 1] [--no-elements]
+(default cache: a fresh temporary folder, so the cold fill is measured; give a folder to reuse it.)
 """
 
 from __future__ import annotations
@@ -28,89 +28,113 @@ from pathlib import Path
 
 import numpy as np
 
+SHARED = Path(__file__).resolve().parents[1].parent / "shared/data/xrd"
 
-def _parse_all(names):
-    from xrd.references import load_structure
 
-    structures, failed = [], 0
-    for name in names:
-        try:
-            structures.append(load_structure(name)[0])
-        except Exception:  # noqa: BLE001 - some AMCSD CIFs do not parse; they are skipped by identify_phases as well
-            failed += 1
-    return structures, failed
+def _truth_from_name(stem: str) -> list[str]:
+    from pymatgen.core import Composition
+
+    if "+" in stem:  # XERUS: "Li2MnO3+MnO+TiO2_parsed"
+        names = stem.replace("_parsed", "").split("+")
+    else:  # Dara: "V2O5_0p4005-NiO_0p6016--2min"
+        names = [part.rsplit("_", 1)[0] for part in stem.split("--")[0].split("-")]
+    return sorted(Composition(n).reduced_formula for n in names)
+
+
+def _real_patterns():
+    files = sorted((SHARED / "dara_precursor_mixture").glob("*--2min.xrdml"))
+    files += sorted((SHARED / "xerus_limno_bench").glob("*_parsed.csv"))
+    return files
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000, help="number of AMCSD candidates (default 1000)")
     parser.add_argument("--cache-dir", default=None, help="reference cache (default: a fresh temporary folder)")
-    parser.add_argument("--repeat", type=int, default=3, help="identifications timed per pattern")
+    parser.add_argument("--repeat", type=int, default=1, help="timed identifications per pattern (best kept)")
+    parser.add_argument("--no-elements", action="store_true", help="skip the element-filtered comparison")
     args = parser.parse_args()
     cache = Path(args.cache_dir) if args.cache_dir else Path(tempfile.mkdtemp(prefix="ssbkit_xrd_bench_"))
     os.environ["SSBKIT_CACHE_DIR"] = str(cache)
     warnings.simplefilter("ignore")
 
-    from pymatgen.analysis.diffraction.xrd import XRDCalculator
-
     import xrd
-    from xrd.references import _amcsd_elements
+    from xrd.candidates import _amcsd_formulas
+    from xrd.identify import _range_for
+    from xrd.references import _PACKS
 
-    # the AMCSD entries of the Dara mixture's elements, then the first others up to --n
-    relevant = xrd.database_candidates(["Ti", "Zn", "O"])
-    others = [f"amcsd:{i}" for i in _amcsd_elements() if f"amcsd:{i}" not in set(relevant)]
-    names = relevant + others[: max(0, args.n - len(relevant))]
-    candidates = list(xrd.builtin_references()) + names
-    print(f"candidates: {len(candidates)} ({len(names)} AMCSD + {len(candidates) - len(names)} built-in)")
+    candidates = list(xrd.builtin_references()) + xrd.database_candidates()
+    print(f"candidates: {len(candidates)} (the built-ins + every ambient AMCSD entry, no element filter)")
+    searched = {info["formula"] for info in xrd.builtin_references().values()} | set(_amcsd_formulas().values())
 
-    t0 = time.perf_counter()
-    structures, failed = _parse_all(candidates)
-    t_parse = time.perf_counter() - t0
-    print(f"parse CIFs (pymatgen CifParser):           {t_parse:8.2f} s  ({failed} failed)")
-
-    calculator = XRDCalculator(wavelength=xrd.CU_KALPHA1_ANGSTROM)
-    t0 = time.perf_counter()
-    for structure in structures:
-        try:
-            calculator.get_pattern(structure, scaled=False, two_theta_range=(5, 85))
-        except Exception:  # noqa: BLE001, S110 - the parse step already counted failures
-            pass
-    t_pmg = time.perf_counter() - t0
-    print(f"pymatgen XRDCalculator alone, all refs:     {t_pmg:8.2f} s  ({1e3 * t_pmg / len(structures):.1f} ms each)")
-
+    patterns = {}
+    for path in _real_patterns():
+        patterns[path.name] = (xrd.read_pattern(path), _truth_from_name(path.stem))
+    if not patterns:
+        print("(../shared/data absent: only the synthetic pattern is measured)")
     rng = np.random.default_rng(0)
-    refs = [xrd.reference_pattern(n, wavelength_angstrom=xrd.CU_KALPHA1_ANGSTROM, two_theta_range=(5, 85))
+    refs = [xrd.reference_pattern(n, wavelength_angstrom=xrd.CU_KALPHA1_ANGSTROM, two_theta_range=(5, 105))
             for n in ("LiCoO2", "BaTiO3-P4mm", "BaCO3")]
     scales = xrd.scales_for_weight_fractions(refs, [0.90, 0.07, 0.03])
-    patterns = {"synthetic LCO/BTO/BaCO3": xrd.simulate_pattern(
-        refs, scales, two_theta_deg=np.arange(10, 80, 0.02), fwhm_w_deg2=[0.006, 0.05, 0.01], zero_shift_deg=0.03,
-        rng=rng)}
-    dara = Path(__file__).resolve().parents[1].parent / "shared/data/xrd/dara_precursor_mixture"
-    dara_file = dara / "TiO2_0p4009-ZnO_0p6010--2min.xrdml"
-    if dara_file.is_file():
-        patterns["Dara TiO2 40 / ZnO 60 wt% (2 min)"] = xrd.read_pattern(dara_file)
-    else:
-        print("(../shared/data absent: the Dara pattern is skipped)")
+    synthetic = xrd.simulate_pattern(refs, scales, two_theta_deg=np.arange(10, 100, 0.02),
+                                     fwhm_w_deg2=[0.006, 0.05, 0.01], zero_shift_deg=0.03, rng=rng)
+    patterns["synthetic LCO/BTO/BaCO3 90/7/3"] = (synthetic, ["BaCO3", "BaTiO3", "LiCoO2"])
 
-    first = next(iter(patterns.values()))
+    # 1. cold: fill the packed cache for every wavelength / range bucket the patterns need
     t0 = time.perf_counter()
-    cold = xrd.identify_phases(first, candidates)
+    buckets = {(p.wavelength_angstrom, xrd.references._pack_upper_deg(_range_for(p)[1])): p
+               for p, _ in patterns.values()}
+    for pattern in buckets.values():
+        refs_all, failed = xrd.database_references(wavelength_angstrom=pattern.wavelength_angstrom,
+                                                   two_theta_range=_range_for(pattern), progress=False)
     t_cold = time.perf_counter() - t0
-    print(f"first identification (fills the cache):    {t_cold:8.2f} s  ({len(cold.failed_candidates)} failed)")
+    print(f"cold: packed AMCSD cache filled in {t_cold:8.1f} s for {len(buckets)} wavelength/range bucket(s) "
+          f"({len(refs_all)} entries simulated, {len(failed)} not buildable by pymatgen; "
+          f"{os.cpu_count()} worker processes)")
+    pack_files = sorted(xrd.cache_dir().glob("amcsd-pack-*.npz"))
+    print(f"      pack file(s): {', '.join(f'{p.stat().st_size / 1e6:.1f} MB' for p in pack_files)}")
+    _PACKS.clear()
+    t0 = time.perf_counter()
+    xrd.database_references(wavelength_angstrom=synthetic.wavelength_angstrom, two_theta_range=_range_for(synthetic))
+    print(f"load of the whole packed cache from disk: {time.perf_counter() - t0:6.3f} s")
 
-    for label, pattern in patterns.items():
-        if pattern is not first:  # warm the cache for another 2-theta range once
-            xrd.identify_phases(pattern, candidates)
+    # 2 + 3. warm identification against the whole database, and accuracy
+    rows = []
+    for label, (pattern, truth) in patterns.items():
         times = []
-        for _ in range(args.repeat):
+        for _ in range(max(1, args.repeat)):
+            _PACKS.clear()
             t0 = time.perf_counter()
             result = xrd.identify_phases(pattern, candidates)
             times.append(time.perf_counter() - t0)
-        best = min(times)
-        fractions = ", ".join(f"{p.formula} {100 * p.weight_fraction:.1f} wt%" for p in result.phases)
-        print(f"{label}: identification with cached refs {best:8.2f} s per pattern "
-              f"(median {np.median(times):.2f} s) -> {fractions}; Rwp {100 * result.rwp:.2f} %")
-        print(f"    speed-up vs recomputing refs with pymatgen alone: {t_pmg / best:6.1f}x")
+        found = sorted(result.formulas)
+        expected = sorted(f for f in truth if f in searched)
+        row = {"label": label, "time": min(times), "found": found, "expected": expected,
+               "exact": found == expected, "no_absent": set(found) <= set(truth)}
+        if not args.no_elements:
+            from pymatgen.core import Composition
+
+            elements = sorted({el.symbol for f in truth for el in Composition(f).elements})
+            t0 = time.perf_counter()
+            filtered = xrd.identify_phases(pattern, elements=elements)
+            row["time_el"] = time.perf_counter() - t0
+            row["found_el"] = sorted(filtered.formulas)
+            row["exact_el"] = row["found_el"] == expected
+            row["no_absent_el"] = set(row["found_el"]) <= set(truth)
+        rows.append(row)
+        extra = f" | elements= {row['time_el']:5.2f} s {', '.join(row['found_el'])}" if "time_el" in row else ""
+        print(f"{label[:52]:<52} whole AMCSD {row['time']:5.2f} s {'OK ' if row['exact'] else 'BAD'} "
+              f"{', '.join(found) or '-'}{extra}")
+    times = np.array([r["time"] for r in rows])
+    print(f"\nwarm identification against {len(candidates)} references: median {np.median(times):.2f} s, "
+          f"max {times.max():.2f} s per pattern ({len(rows)} patterns)")
+    real = [r for r in rows if not r["label"].startswith("synthetic")]
+    if real:
+        print(f"whole AMCSD, real mixtures: exact {sum(r['exact'] for r in real)}/{len(real)}, "
+              f"no absent phase accepted {sum(r['no_absent'] for r in real)}/{len(real)}")
+        if "exact_el" in real[0]:
+            print(f"elements= search (the tests' setting): exact {sum(r['exact_el'] for r in real)}/{len(real)}, "
+                  f"no absent phase accepted {sum(r['no_absent_el'] for r in real)}/{len(real)}, "
+                  f"median {np.median([r['time_el'] for r in real]):.2f} s")
     # Dara (pip dara-xrd 1.3.0) refines with the BGMN binary, which it downloads from cedergrouphub.github.io
     # at first use; GSAS-II has no PyPI distribution; XERUS drives GSAS-II. None can run from the package
     # registries alone, so their figures cannot be produced in the same run here.

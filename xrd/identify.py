@@ -460,13 +460,16 @@ _COARSE_STICKS = 16
 _MAX_EXACT = 600
 
 
-def _coarse_scores(references, st: _ScreenSetup):
+def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     """Figure of merit of every reference from its ``_COARSE_STICKS`` strongest reflections, all references
     at once per grid point (the strain x zero-shift grid of the exact pass).
 
     Returns
     -------
     fom, strain, zero_shift_deg : ndarray, shape (n,)
+    hits : ndarray of int, shape (n, _COARSE_STICKS)
+        With ``return_hits``: the observed peaks (indices into the sorted peak list) matched at the best
+        grid point, each once per reference, -1 elsewhere.
     """
     n, k = len(references), _COARSE_STICKS
     d = np.full((n, k), np.nan)
@@ -506,11 +509,83 @@ def _coarse_scores(references, st: _ScreenSetup):
                 best_fom = np.where(better, fom, best_fom)
                 best_s = np.where(better, strain, best_s)
                 best_z = np.where(better, zero, best_z)
-    return np.maximum(best_fom + _grid_penalty_at(st, best_s, best_z), 0.0), best_s, best_z
+    fom = np.maximum(best_fom + _grid_penalty_at(st, best_s, best_z), 0.0)
+    if not return_hits:
+        return fom, best_s, best_z
+    # the observed peaks (indices into st.obs) each reference matches at its best grid point, each once
+    with np.errstate(invalid="ignore"):
+        sin = st.wavelength_angstrom / (2 * d * (1 + best_s[:, None]))
+        pos = np.degrees(2 * np.arcsin(np.clip(np.nan_to_num(sin, nan=2.0), -1, 1))) + best_z[:, None]
+        inside = np.isfinite(sin) & (sin < 1) & (pos > st.lo) & (pos < st.hi)
+    index = np.clip(np.rint((pos - edges[0]) / step).astype(int), 0, edges.size - 1)
+    hits = np.sort(np.where(inside, table[index], -1), axis=1)
+    hits[:, 1:][hits[:, 1:] == hits[:, :-1]] = -1
+    return fom, best_s, best_z, hits
 
 
 def _grid_penalty_at(st: _ScreenSetup, strain, zero):
     return 1e-3 * (np.abs(strain) / st.max_strain + np.abs(zero) / max(st.max_zero_shift_deg, 1e-9))
+
+
+def _indexed_peaks(refinement, pattern, peaks_deg, tol) -> np.ndarray:
+    """Observed peaks (positions given) lying within tol of a reflection of a refined phase (K-alpha1 or 2)."""
+    indexed = np.zeros(peaks_deg.size, bool)
+    for phase in refinement.phases:
+        indexed |= _matched(_with_kalpha2(phase.peak_two_theta_deg, pattern, refinement.zero_shift_deg), peaks_deg, tol)
+    return indexed
+
+
+class _DatabaseShortlist:
+    """Shortlists of a whole-database search (more than ``_MAX_EXACT`` references).
+
+    Among thousands of references, a thousand or more observe all their detectable reflections by
+    chance (a structure with three strong reflections on a dense pattern), so the figure of merit alone
+    cannot rank them. Every reference is scored once on its ``_COARSE_STICKS`` strongest reflections
+    (:func:`_coarse_scores`), which also records the observed peaks it matches; each shortlist ranks
+    the references by that figure of merit times the share of the *still unexplained* observed peak
+    area they match (the coverage of search-match programs; Hanawalt, Rinn & Frevel 1938), so that after
+    the major phases are accepted the minor ones rise, and scores the best exactly (all their
+    reflections, :func:`_screen_one`) until ``n_screen`` distinct ones reach the figure of merit.
+    """
+
+    def __init__(self, pattern, refs, peaks, *, max_strain, n_screen, min_figure_of_merit):
+        self.refs, self.n_screen, self.min_fom = refs, n_screen, min_figure_of_merit
+        self.setup = _screen_setup(pattern, peaks, max_strain, 0.15, None, None)
+        self.fom, _, _, self.hits = _coarse_scores(refs, self.setup, return_hits=True)
+        self.obs = self.setup.obs
+        self.exact: dict[int, ScreenResult] = {}
+        # the observed peaks are addressed in sorted order throughout (setup.obs)
+        self._area = np.append(self.setup.obs_area, 0.0)
+
+    def shortlist(self, unexplained, keep=()) -> list[ScreenResult]:
+        """Distinct (formula, space group) candidates ranked on the unexplained peaks (mask over the
+        sorted observed peaks); the ``keep`` candidates (accepted phases) are passed through."""
+        area = np.where(np.append(unexplained, False), self._area, 0.0)
+        total = area.sum()
+        if total <= 0:
+            return []
+        coverage = area[self.hits].sum(axis=1) / total
+        order = np.argsort(-(self.fom * coverage), kind="stable")
+        out, seen = [], {(s.formula, s.space_group) for s in keep}
+        for i in order[:_MAX_EXACT].tolist():
+            if coverage[i] <= 0:
+                break
+            key = (self.refs[i].formula, self.refs[i].space_group)
+            if key in seen:
+                continue
+            if i not in self.exact:
+                self.exact[i] = _screen_one(i, self.refs[i], self.setup)
+            if self.exact[i].figure_of_merit < self.min_fom:
+                continue
+            seen.add(key)
+            out.append(self.exact[i])
+            if len(out) >= self.n_screen:
+                break
+        return out
+
+    def everything_scored(self) -> list[ScreenResult]:
+        """Every reference scored exactly so far (for the polymorph swaps and the ranking reported)."""
+        return [s for s in self.exact.values() if s.figure_of_merit >= self.min_fom]
 
 
 def _strained_lattice(ref: ReferencePattern, strain: float) -> np.ndarray:
@@ -701,17 +776,23 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
     peaks = find_peaks(pattern, background=background, fit=False)
     fwhm0 = float(np.median(peaks.fwhm_deg)) if len(peaks) else 0.1
     tol = max(0.6 * fwhm0, 2 * pattern.step_deg, 0.04)
-    scores = screen_candidates(pattern, refs, peaks, max_strain=max_strain, max_exact=_MAX_EXACT)
-    ranked = sorted(scores, key=lambda s: -s.figure_of_merit)
-    shortlist, seen = [], set()
-    for s in ranked:
-        key = (s.formula, s.space_group)
-        if s.figure_of_merit < min_figure_of_merit or key in seen or not s.exact:
-            continue
-        seen.add(key)
-        shortlist.append(s)
-        if len(shortlist) >= n_screen:
-            break
+    database = _DatabaseShortlist(pattern, refs, peaks, max_strain=max_strain, n_screen=n_screen,
+                                  min_figure_of_merit=min_figure_of_merit) \
+        if len(refs) > _MAX_EXACT and len(peaks) else None
+    if database is None:
+        scores = screen_candidates(pattern, refs, peaks, max_strain=max_strain)
+        ranked = sorted(scores, key=lambda s: -s.figure_of_merit)
+        shortlist, seen = [], set()
+        for s in ranked:
+            key = (s.formula, s.space_group)
+            if s.figure_of_merit < min_figure_of_merit or key in seen:
+                continue
+            seen.add(key)
+            shortlist.append(s)
+            if len(shortlist) >= n_screen:
+                break
+    else:
+        shortlist = database.shortlist(np.ones(len(peaks), bool))
     # Rwp of the refinement model without any phase: the fixed background and its Chebyshev terms
     rwp_now = fit_fixed_shapes(pattern, background).rwp
     accepted: list[ScreenResult] = []
@@ -723,6 +804,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
     while len(accepted) < max_phases:
         tried = 0
         progress_made = False
+        if database is not None and refinement is not None:  # whole database: re-rank on the peaks left
+            shortlist = database.shortlist(~_indexed_peaks(refinement, pattern, database.obs, tol), keep=accepted)
         order = _rank_additions(pattern, refs, shortlist, accepted, refinement, background, sigma, fwhm0, rejected)
         for cand, quick_gain in order:
             if tried >= 3 or quick_gain <= 0:
@@ -777,6 +860,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
         best_rwp: dict[int, float] = {}
         refinement = _fit_orientation(pattern, refs, accepted, refinement, background, orient, oriented,
                                       min_orientation_gain, best_rwp)
+        if database is not None:
+            shortlist = database.everything_scored()
         accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info,
                                                 fwhm0, orient, declared_elements, min_orientation_gain, best_rwp)
         accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
@@ -809,6 +894,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                               UserWarning, stacklevel=3)
     unexplained_share = float(peaks.area[~all_matched].sum() / peaks.area.sum()) \
         if len(peaks) and peaks.area.sum() > 0 else 0.0
+    if database is not None:
+        ranked = sorted(database.everything_scored(), key=lambda s: -s.figure_of_merit)
     status, reasons = _verdict(phases, refinement, n_candidates, len(peaks), int((~all_matched).sum()),
                                unexplained_share, failed)
     return PhaseIdentification(tuple(phases), refinement, peaks, peaks.two_theta_deg[~all_matched],
@@ -853,10 +940,7 @@ def _model_unindexed_peaks(pattern, refs, accepted, refinement, background, peak
     modelled as free peaks (``unindexed_peaks`` of :func:`xrd.refinement.refine_phases`), so that
     an unknown or unreferenced phase does not pull their cells, zero shift and scales; returns
     the given refinement when every peak is indexed."""
-    indexed = np.zeros(len(peaks), bool)
-    for phase in refinement.phases:
-        indexed |= _matched(_with_kalpha2(phase.peak_two_theta_deg, pattern, refinement.zero_shift_deg),
-                            peaks.two_theta_deg, tol)
+    indexed = _indexed_peaks(refinement, pattern, peaks.two_theta_deg, tol)
     if indexed.all():
         return refinement
     return refine_phases(pattern, [refs[s.index] for s in accepted], background=background,

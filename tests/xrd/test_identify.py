@@ -268,3 +268,19 @@ def test_two_stage_screen_keeps_the_exact_scores_of_the_best(shared_data):
     best = sorted(one_stage, key=lambda s: -s.figure_of_merit)[:25]
     assert all(two_stage[s.index].exact for s in best)
     assert {"NiO", "Li2CO3", "TiO2"} <= {s.formula for s in best}
+
+
+def test_database_shortlist_path_finds_the_weighed_phases(shared_data, monkeypatch):
+    # the whole-database path (more references than _MAX_EXACT: coarse pass over all, shortlists re-ranked on
+    # the peaks the accepted phases leave unexplained) exercised on a real mixture by lowering _MAX_EXACT below
+    # the 180-odd references of its elements; truth from the file name (Dara: 30.05 V2O5, 40.20 NiO, 30.20 TiO2)
+    import xrd.identify as identify
+
+    monkeypatch.setattr(identify, "_MAX_EXACT", 40)
+    pattern = read_pattern(shared_data / "xrd/dara_precursor_mixture/V2O5_0p3005-NiO_0p4020-TiO2_0p3020--2min.xrdml")
+    result = identify_phases(pattern, elements=["V", "Ni", "Ti", "O"])
+    assert sorted(result.formulas) == ["NiO", "TiO2", "V2O5"]
+    truth = {"V2O5": 0.3005, "NiO": 0.4020, "TiO2": 0.3020}
+    for phase in result.phases:  # the 7 wt% of the real-mixture tests (test_dara_mixtures.py)
+        assert phase.weight_fraction == pytest.approx(truth[phase.formula], abs=0.07), phase.formula
+    assert all(s.exact for s in result.ranking)
