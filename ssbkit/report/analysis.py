@@ -105,14 +105,11 @@ class StudyResults:
                 builder = comparison_builder(name)
                 if builder is None:
                     continue
-                items = [
-                    (r.sample, r.section)
-                    for sid in ids
-                    for r in self.for_sample(sid)
-                    if r.measurement.technique == name and not r.failed
-                ]
-                if not items:
+                members = [r for sid in ids for r in self.for_sample(sid)
+                           if r.measurement.technique == name and not r.failed]
+                if not members:
                     continue
+                items = [(r.sample, r.section) for r in members]
                 prefix = figure_prefix(f"compare-{name}-{ids[0]}")
                 try:
                     section = builder(items, self.figure_dir, prefix)
@@ -121,9 +118,11 @@ class StudyResults:
                     section = failed_section(name, f"{name} comparison", detail)
                 if section is not None:
                     missing = self._missing_from(ids, name)
-                    if missing:
+                    flagged = _member_warnings(members)
+                    if missing or flagged:
+                        status = "failed" if section.status == "failed" else "warning"
                         section = dataclasses.replace(section, warnings=section.warnings + missing,
-                                                      reasons=section.reasons + missing)
+                                                      reasons=section.reasons + missing + flagged, status=status)
                     out.append((tuple(series), section))
         return tuple(out)
 
@@ -156,6 +155,19 @@ class StudyResults:
 
     def _repr_html_(self) -> str:
         return self.summary_table().to_html(index=False, na_rep="")
+
+
+def _member_warnings(members) -> tuple[str, ...]:
+    """One reason per compared measurement whose own section carries a warning: a comparison is no surer
+    than what it compares."""
+    out = []
+    for r in members:
+        if r.section.status != "warning":
+            continue
+        first = r.section.reasons[0] if r.section.reasons else "see its section"
+        more = f" (and {len(r.section.reasons) - 1} more reason(s) on its page)" if len(r.section.reasons) > 1 else ""
+        out.append(f"{r.measurement.label} ({r.sample.id}) carries a warning: {first}{more}")
+    return tuple(out)
 
 
 def analyze(study: Study, *, figure_dir=None, progress: bool = True, workers: int | None = None,

@@ -271,3 +271,38 @@ def test_a_conductivity_no_solid_electrolyte_reaches_is_flagged(tmp_path, shared
     section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
     assert section.summary["sigma_s_per_cm"] > 0.05
     assert section.status == "warning" and any("above any known solid Li-ion conductor" in r for r in section.reasons)
+
+
+def test_a_comparison_carries_the_warnings_of_what_it_compares(tmp_path, shared_data):
+    """Two pellets of a coating series, one of them impedance.py's Li-ion-cell example (an implausible
+    conductivity, a circuit that misses the data): the conductivity comparison is a warning naming it."""
+    eis = shared_data / "echem/eis"
+    manifest = tmp_path / "study.toml"
+    pellet = 'electrolyte = {material = "Li6PS5Cl"}\ncell = {kind = "assb-pellet", diameter_cm = 1.0, thickness_cm = 0.06}'
+    manifest.write_text(textwrap.dedent(f"""
+        [study]
+        name = "series"
+        [[samples]]
+        id = "bare"
+        cathode = {{material = "LiCoO2"}}
+        {pellet}
+        [[samples]]
+        id = "coated"
+        cathode = {{material = "LiCoO2"}}
+        coating = {{material = "BaTiO3", amount = 5, unit = "at%"}}
+        {pellet}
+        [[measurements]]
+        sample = "bare"
+        technique = "eis"
+        file = "{eis / 'pyimpspec__data.dta'}"
+        label = "bare-eis"
+        [[measurements]]
+        sample = "coated"
+        technique = "eis"
+        file = "{eis / 'impedancepy__exampleData.csv'}"
+        label = "coated-eis"
+        """))
+    results = ssbkit.analyze(ssbkit.Study.load(manifest), figure_dir=tmp_path / "r", progress=False)
+    ((_, section),) = results.compare("eis")
+    assert section.status == "warning"
+    assert any(r.startswith("coated-eis (coated) carries a warning") for r in section.reasons)
