@@ -62,8 +62,15 @@ PARAMETERS = (
 )
 
 
-def _path(item: str, base: Path) -> Path:
-    return Path(item) if Path(item).is_absolute() else base / item
+def _files(item: str, base: Path, key: str) -> list[Path] | None:
+    """The file ``item`` names (relative to ``base``), the card files of a folder, or None when neither exists."""
+    path = Path(item) if Path(item).is_absolute() else base / item
+    if path.is_dir():
+        found = xrd.card_folder(path)
+        if not found:
+            raise ValueError(f"parameter {key!r}: the folder {path} holds no card file (.dif, .jcpds, .card)")
+        return found
+    return [path] if path.is_file() else None
 
 
 def _candidates(names, base: Path):
@@ -77,36 +84,23 @@ def _candidates(names, base: Path):
         if item in builtins or item.lower().startswith("amcsd:"):
             out.append(item)
             continue
-        path = _path(item, base)
-        if path.is_dir():
-            out.extend(_cards_in(path, "candidates"))
-        elif path.is_file():
-            out.append(path)
-        else:
+        found = _files(item, base, "candidates")
+        if found is None:
             raise ValueError(f"parameter 'candidates': {item!r} is neither a built-in reference "
                              f"({', '.join(sorted(builtins))}), an 'amcsd:<id>' entry nor an existing CIF or card "
-                             f"file or folder (looked for {path})")
+                             f"file or folder (looked in {base})")
+        out.extend(found)
     return out
-
-
-def _cards_in(folder: Path, key: str) -> list[Path]:
-    found = xrd.card_folder(folder)
-    if not found:
-        raise ValueError(f"parameter {key!r}: the folder {folder} holds no card file (.dif, .jcpds, .card)")
-    return found
 
 
 def _cards(names, base: Path) -> list[Path]:
     """The card files named by the 'cards' parameter (a folder gives all of its cards)."""
     out = []
     for item in names or ():
-        path = _path(item, base)
-        if path.is_dir():
-            out.extend(_cards_in(path, "cards"))
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise ValueError(f"parameter 'cards': {item!r} is neither a card file nor a folder (looked for {path})")
+        found = _files(item, base, "cards")
+        if found is None:
+            raise ValueError(f"parameter 'cards': {item!r} is neither a card file nor a folder (looked in {base})")
+        out.extend(found)
     return out
 
 
