@@ -642,7 +642,7 @@ def _pinned(problem, u, names, margin: float = 1e-4) -> list[str]:
 
 #: Kinds of single elements with a time constant of their own (finite diffusion, Gerischer, ...).
 _TIMED_ELEMENTS = {"Ws", "Wo", "G", "GFW", "Gs", "Zarc", "TLMQ", "K", "T"}
-#: Angular frequencies over which a member's -Z'' maximum is sought (30 decades, 20 per decade).
+#: Angular frequencies 2π·10^(-15 … 15) over which a member's -Z'' maximum is sought (20 per decade).
 _ORDER_OMEGA = _Omega(2 * np.pi * np.logspace(-15, 15, 601))
 
 
@@ -656,6 +656,39 @@ def _indices(node) -> list[int]:
     if isinstance(node, _Element):
         return list(range(node.start, node.start + node.count))
     return [i for child in node.children for i in _indices(child)]
+
+
+def _peak_position(member, p) -> float | None:
+    """Position of a member's -Z'' maximum on the :data:`_ORDER_OMEGA` grid (grid steps, 20 per
+    decade of ω, refined between points), None when the maximum lies at the grid's edge."""
+    with np.errstate(all="ignore"):
+        z = _evaluate(member, p, _ORDER_OMEGA, False)[0]
+    y = np.where(np.isfinite(z), -z.imag, -np.inf)
+    i = int(np.argmax(y))
+    if i in (0, y.size - 1):
+        return None
+    # vertex of the parabola through the three top points: sub-step position, so
+    # arcs whose time constants differ by less than a grid step still order right
+    curvature = y[i - 1] - 2 * y[i] + y[i + 1]
+    shift = 0.5 * (y[i - 1] - y[i + 1]) / curvature if np.isfinite(curvature) and curvature < 0 else 0.0
+    return i + float(np.clip(shift, -0.5, 0.5))
+
+
+def process_frequencies_hz(circuit: Circuit, parameters) -> np.ndarray:
+    """Frequencies (Hz) of the -Z'' maxima of the circuit's processes, descending.
+
+    The processes are the top-level series members with a time scale of
+    their own (parallel groups, finite diffusion and Gerischer elements), as
+    in :func:`canonical_order`; members whose maximum is outside 1e-15 …
+    1e15 rad/s are left out.
+    """
+    p = np.asarray(parameters, dtype=float)
+    tree = circuit.tree
+    members = list(tree.children) if isinstance(tree, _Group) and tree.kind == "s" else [tree]
+    positions = [_peak_position(m, p) for m in members
+                 if isinstance(m, _Group) or m.kind in _TIMED_ELEMENTS]
+    steps = np.array([q for q in positions if q is not None])
+    return np.sort(10.0 ** (-15 + steps / 20))[::-1]  # the grid is omega = 2 pi 10^(-15 + step/20)
 
 
 def canonical_order(circuit: Circuit, parameters) -> np.ndarray:
@@ -705,20 +738,8 @@ def canonical_order(circuit: Circuit, parameters) -> np.ndarray:
     for members in families.values():
         if len(members) < 2:
             continue
-        peaks = []
-        for member in members:
-            with np.errstate(all="ignore"):
-                z = _evaluate(member, p, _ORDER_OMEGA, False)[0]
-            y = np.where(np.isfinite(z), -z.imag, -np.inf)
-            i = int(np.argmax(y))
-            if i in (0, y.size - 1):
-                break
-            # vertex of the parabola through the three top points: sub-step position, so
-            # arcs whose time constants differ by less than a grid step still order right
-            curvature = y[i - 1] - 2 * y[i] + y[i + 1]
-            shift = 0.5 * (y[i - 1] - y[i + 1]) / curvature if np.isfinite(curvature) and curvature < 0 else 0.0
-            peaks.append(i + float(np.clip(shift, -0.5, 0.5)))
-        if len(peaks) < len(members):
+        peaks = [_peak_position(member, p) for member in members]
+        if any(peak is None for peak in peaks):
             continue
         order = np.argsort(-np.asarray(peaks), kind="stable")
         for slot, source in zip(members, (members[k] for k in order)):

@@ -6,7 +6,13 @@ distribution of relaxation times give the number of processes, their
 resistances and time constants; the high-frequency intercept the series
 resistance; the low-frequency end a series capacitance or inductance), and
 a multi-start search only where that first start does not reach the noise
-level. Candidates are compared on the same weighted residuals with an
+level. The chosen circuit is fitted once more from six further starts, all
+run, when two of its processes have their -Z'' maxima within a decade of
+each other: overlapping processes leave several minima at the noise level,
+and the first one reached need not be the lowest (1 % noise study, 50
+spectra per topology: 4 of 376 identified fits had stopped above the
+weighted χ² of the true parameters, all with overlapping processes; the six
+starts reached or passed the truth's χ² in all 4). Candidates are compared on the same weighted residuals with an
 information criterion (Akaike, IEEE Trans. Autom. Control 19 (1974) 716,
 doi:10.1109/TAC.1974.1100705; Hurvich & Tsai, Biometrika 76 (1989) 297,
 doi:10.1093/biomet/76.2.297 for AICc; Schwarz, Ann. Stat. 6 (1978) 461,
@@ -42,7 +48,7 @@ from scipy.signal import find_peaks
 from echem.eis.circuits import _Element, _Group, parse_circuit
 from echem.eis.data import EISData, require_arrays, require_single_sweep
 from echem.eis.features import spectrum_features
-from echem.eis.fitting import NOISE_FLOOR, CircuitFit, data_guess, fit_starts, kk_level
+from echem.eis.fitting import NOISE_FLOOR, CircuitFit, data_guess, fit_starts, kk_level, process_frequencies_hz
 from ssbkit.errors import FitError
 
 __all__ = ["CIRCUIT_LIBRARY", "CRITERIA", "CircuitSelection", "RelaxationPeaks", "information_criteria",
@@ -458,6 +464,9 @@ _REFINE_DELTA = 30.0
 _REFINE_MIN = 4
 #: At most this many local fits when refining one candidate.
 _REFINE_MAX_FITS = 5
+#: Starts of fit_circuit's multi-start added, without early stop, when the chosen circuit's
+#: processes overlap (:func:`_overlapping`).
+_POLISH_STARTS = 6
 
 
 def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", tolerance: float = 2.0,
@@ -486,7 +495,8 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
         Residual weights of every fit.
     n_starts : int
         Extra multi-start fits for a candidate whose data-derived starts do
-        not reach the data's Lin-KK residual level.
+        not reach the data's Lin-KK residual level. (The chosen circuit gets
+        six more, all run, when two of its processes overlap: module notes.)
     seed : int
         Seed of those starts.
 
@@ -569,6 +579,22 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
                 fits[c] = refined
                 best_ic = min(best_ic, information_criteria(refined.chi_square, m,
                                                             len(refined.parameters))[criterion])
+    table, chosen, runner, ratio, reason = _ranking(fits, rows, m, criterion, tolerance)
+    if _overlapping(fits[chosen]):
+        polished = _polish(data, fits[chosen], peaks, kk_rms, weighting, seed)
+        if polished.chi_square < fits[chosen].chi_square:
+            fits[chosen] = polished
+            table, chosen, runner, ratio, reason = _ranking(fits, rows, m, criterion, tolerance)
+    return CircuitSelection(best=fits[chosen], runner_up=fits.get(runner) if runner else None,
+                            evidence_ratio=ratio, reason=reason, criterion=criterion,
+                            tolerance=float(tolerance), table=table, fits=fits,
+                            kk_rms_residual=float(kk_rms), frequency_hz=f, z_ohm=data.z_ohm)
+
+
+def _ranking(fits, failed_rows, m, criterion, tolerance):
+    """The ranking table of the fitted candidates (and the rows of those not fitted), the chosen
+    circuit, the runner-up, the evidence ratio and the reason (module notes)."""
+    rows = list(failed_rows)
     for c, fit in fits.items():
         k = len(fit.parameters)
         rows.append({"circuit": c, "n_parameters": k, "chi_square": fit.chi_square,
@@ -605,10 +631,21 @@ def select_circuit(data: EISData, candidates=None, *, criterion: str = "bic", to
     else:
         reason = (f"{label} within {tolerance:g} of the lowest ({lowest}) with fewer parameters: "
                   "the data cannot tell them apart, so the smaller circuit is kept")
-    return CircuitSelection(best=fits[chosen], runner_up=fits.get(runner) if runner else None,
-                            evidence_ratio=ratio, reason=reason, criterion=criterion,
-                            tolerance=float(tolerance), table=table, fits=fits,
-                            kk_rms_residual=float(kk_rms), frequency_hz=f, z_ohm=data.z_ohm)
+    return table, chosen, runner, ratio, reason
+
+
+def _overlapping(fit) -> bool:
+    """Whether two processes of a fit have their -Z'' maxima within one decade of frequency."""
+    freqs = process_frequencies_hz(parse_circuit(fit.circuit), list(fit.parameters.values()))
+    return freqs.size > 1 and bool(np.min(-np.diff(np.log10(freqs))) < 1.0)
+
+
+def _polish(data, fit, peaks, kk_rms, weighting, seed):
+    """The chosen fit again from its own parameters, the spectrum's starts and
+    :data:`_POLISH_STARTS` of :func:`fit_circuit`'s starts, all run (no early stop)."""
+    guesses = [list(fit.parameters.values())] + _guesses(fit.circuit, data, peaks)
+    return fit_starts(data, fit.circuit, guesses, weighting=weighting, n_starts=_POLISH_STARTS, seed=seed,
+                      kk_rms=kk_rms, accept_rms=0.0, agree=0.0)
 
 
 def _select_one(item, candidates, kwargs):

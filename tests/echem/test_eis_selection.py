@@ -293,3 +293,26 @@ def test_selection_presentation_batch_and_options():
         echem.select_circuit(data, ["R0-p(R1,CPE1"])
     with pytest.raises(ValueError, match="empty"):
         echem.select_circuit(data, [])
+
+
+def test_overlapping_processes_are_fitted_to_the_lowest_minimum():
+    # Regression (issue 14 study, 1 % noise, seed 7): draw 39 of p(R0,C0)-G0-G1 has processes at
+    # tau 1.5, 4.2 and 24 ms (not identifiable). The first fit stopped at weighted chi2 0.01243,
+    # above the 0.01083 of the true parameters on the same data (an optimiser failure, not noise);
+    # the chosen circuit is now refitted from more starts when its processes overlap.
+    rng = np.random.default_rng(7)
+    for circuit in TOPOLOGIES:  # replay the study's draws up to that spectrum
+        for k in range(50):
+            data, truth = echem.random_circuit(circuit, rng, noise=0.01)
+            if circuit == "p(R0,C0)-G0-G1" and k == 39:
+                break
+        else:
+            continue
+        break
+    parsed = parse_circuit("p(R0,C0)-G0-G1")
+    rel = (parsed.impedance([truth[n] for n in parsed.parameter_names], data.frequency_hz) - data.z_ohm) / np.abs(data.z_ohm)
+    chi2_truth = float(np.sum(rel.real**2 + rel.imag**2))
+    assert chi2_truth == pytest.approx(0.01083, rel=1e-3)
+    selection = echem.select_circuit(data)
+    assert selection.best.circuit == "p(R0,C0)-G0-G1"
+    assert selection.best.chi_square <= chi2_truth
