@@ -38,7 +38,9 @@ from xrd.quantify import (
     brindley_correction,
     brindley_tau,
     microabsorption_check,
+    quantify_identified,
     quantify_phases,
+    with_quantified_fractions,
 )
 from xrd.references import (
     ReferencePattern,
@@ -102,7 +104,9 @@ __all__ = [
     "microabsorption_check",
     "monochromator_polarization",
     "pseudo_voigt",
+    "quantify_identified",
     "quantify_phases",
+    "with_quantified_fractions",
     "read_pattern",
     "read_card",
     "rebin",

@@ -25,16 +25,19 @@ Hill & Howard, J. Appl. Cryst. 20 (1987) 467, doi:10.1107/S0021889887086199.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from xrd.pattern import Pattern
-from xrd.references import ReferencePattern, check_candidate, reference_pattern
+from xrd.references import CARD_SUFFIXES, ReferencePattern, check_candidate, reference_pattern
 from xrd.refinement import Refinement, refine_phases
 
 __all__ = ["AbsorptionCheck", "BrindleyCorrection", "QuantitativeAnalysis", "brindley_correction", "brindley_tau",
-           "microabsorption_check", "quantify_phases"]
+           "microabsorption_check", "quantify_identified", "quantify_phases",
+           "with_quantified_fractions"]
 
 _AMU_PER_A3_TO_G_PER_CM3 = 1.66053906660  # 1 amu / 1 A^3 in g/cm^3 (CODATA 2018)
 #: Brindley's particle absorption contrast |μ_i - μ̄| D above which a powder counts as "coarse"
@@ -433,3 +436,75 @@ def quantify_phases(pattern: Pattern, candidates, *, monochromator_two_theta_deg
         status = "warning"
         reasons.append(f"the refinement did not converge ({refinement.message})")
     return QuantitativeAnalysis(refinement, absorption, status, tuple(reasons), brindley)
+
+
+def quantify_identified(identification, candidates=None, *, monochromator_two_theta_deg: float | None = None,
+                        particle_size_um=None) -> QuantitativeAnalysis:
+    """Weight fractions of the phases :func:`xrd.identify_phases` accepted, with the full intensity model.
+
+    The search simulates its thousands of references without anomalous dispersion and displacement
+    parameters; its weight fractions carry that bias (round-robin sample 1e: zincite 11.9 wt% against
+    15.25 weighed). This refines the accepted phases again through :func:`quantify_phases`, with those
+    corrections, the preferred-orientation axes the search found, and optionally the monochromator's
+    polarisation and Brindley's correction. Free peaks the search modelled for unexplained
+    reflections are not part of this refinement.
+
+    Parameters
+    ----------
+    identification : PhaseIdentification
+        The result of :func:`xrd.identify_phases`, with at least one phase.
+    candidates : sequence, optional
+        The candidates given to :func:`xrd.identify_phases`; needed when phases came from CIF or card
+        files (whose references are named after the file's stem). Built-in and ``"amcsd:<id>"``
+        phases need none.
+    monochromator_two_theta_deg, particle_size_um
+        As in :func:`quantify_phases` (particle sizes in the order of ``identification.refinement.phases``).
+
+    Returns
+    -------
+    QuantitativeAnalysis
+        Its ``refinement.phases`` in the order of ``identification.refinement.phases``.
+
+    Raises
+    ------
+    ValueError
+        Nothing was identified, or a phase's source cannot be found among ``candidates``.
+    """
+    refinement = identification.refinement
+    if refinement is None or not refinement.phases:
+        raise ValueError("no phase was identified: nothing to quantify")
+    by_stem = {Path(c).stem: c for c in candidates or () if isinstance(c, (str, os.PathLike))
+               and Path(c).suffix.lower() in (".cif", *CARD_SUFFIXES)}
+    sources = []
+    for phase in refinement.phases:
+        source = by_stem.get(phase.name, phase.name)
+        try:
+            check_candidate(source)
+        except ValueError:
+            raise ValueError(f"the source of phase {phase.name} ({phase.formula}) is not known: pass the candidates "
+                             "given to identify_phases") from None
+        sources.append(source)
+    return quantify_phases(identification.pattern, sources, monochromator_two_theta_deg=monochromator_two_theta_deg,
+                           preferred_orientation=[p.orientation_hkl for p in refinement.phases],
+                           particle_size_um=particle_size_um)
+
+
+def with_quantified_fractions(identification, quantification: QuantitativeAnalysis):
+    """``identification`` whose weight fractions (phases, refinement phases, summary, plot legend) are those
+    of ``quantification`` (:func:`quantify_identified` of it), matched by phase name; statistical and
+    systematic parts scaled with the total error when a Brindley correction changed the fraction."""
+    from dataclasses import replace
+
+    scale = quantification.weight_fraction_errors / np.array([p.weight_fraction_error for p in quantification.phases])
+    new = {p.name: dict(weight_fraction=float(w), weight_fraction_error=float(e),
+                        weight_fraction_stat_error=float(p.weight_fraction_stat_error * s),
+                        weight_fraction_sys_error=float(p.weight_fraction_sys_error * s))
+           for p, w, e, s in zip(quantification.phases, quantification.weight_fractions,
+                                 quantification.weight_fraction_errors, np.nan_to_num(scale, nan=1.0))}
+    missing = {p.name for p in identification.phases} - set(new)
+    if missing:
+        raise ValueError(f"the quantification has no phase {sorted(missing)}: it is not of this identification")
+    refinement = replace(identification.refinement,
+                         phases=tuple(replace(p, **new[p.name]) for p in identification.refinement.phases))
+    return replace(identification, refinement=refinement,
+                   phases=tuple(replace(p, **new[p.name]) for p in identification.phases))

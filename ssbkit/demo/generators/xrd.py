@@ -5,7 +5,9 @@ reference structures of :mod:`xrd` (pymatgen intensities per unit cell) with
 Hill-Howard scale factors for the weight fractions below, pseudo-Voigt profiles
 (well-crystallised LiCoO2 and Li6PS5Cl, broad nanocrystalline BaTiO3), Cu
 K-alpha1/K-alpha2, a 0.03 deg zero shift, a curved background and Poisson
-noise. The BaTiO3 weight fraction follows the coating amount in at% relative
+noise; no microabsorption (an ideally fine powder: the manifest declares
+:data:`FINE_POWDER_UM`, for which Brindley's correction changes no fraction by
+more than 0.1 wt%). The BaTiO3 weight fraction follows the coating amount in at% relative
 to Co, w = (1 - w_BaCO3) x M(BaTiO3) / (x M(BaTiO3) + (1 - x) M(LiCoO2)), with a little BaCO3
 (unreacted carbonate from the sol-gel precursor) growing alongside. Files are
 two-column ``.xy`` text with a ``# wavelength`` header, which
@@ -20,10 +22,12 @@ import numpy as np
 
 from ssbkit.demo.samples import COATING_SERIES
 
-__all__ = ["PHASES", "ZERO_SHIFT_DEG", "generate"]
+__all__ = ["FINE_POWDER_UM", "PHASES", "ZERO_SHIFT_DEG", "generate"]
 
 _SEED_TAG = 5505
 ZERO_SHIFT_DEG = 0.03
+#: Particle size declared for the demo powders, µm: the patterns are simulated without microabsorption
+FINE_POWDER_UM = 0.1
 _M_BTO, _M_LCO = 233.19, 97.87  # g/mol
 _BACO3_WT = {0.0: 0.0, 2.0: 0.015, 5.0: 0.025, 8.0: 0.035}
 #: FWHM^2 = W + U tan^2(theta) per phase, deg^2
@@ -99,6 +103,7 @@ def generate(directory: Path, *, seed: int) -> list[dict]:
         kind = "electrolyte" if sample_id == "LPSCl" else "cathode"
         measurements.append({
             "sample": sample_id, "technique": "xrd", "file": f"xrd/{name}", "label": f"{sample_id} powder XRD",
-            "parameters": {"candidates": _CANDIDATES[kind], "max_phases": 4},
+            "parameters": {"candidates": _CANDIDATES[kind], "max_phases": 4,
+                           "particle_size_um": FINE_POWDER_UM},
         })
     return measurements

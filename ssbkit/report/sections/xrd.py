@@ -9,7 +9,10 @@ hydroxides, oxides: the usual impurities), so no phase with an element foreign
 to the sample can be reported. Named candidates (structures, or a lab's stick-list cards and
 folders of them, matched search-match style) are searched as named, and a phase found among them
 with an element the sample model does not list is a warning. ``cards`` label the phases found
-(their PDF numbers) without being searched. ``ssbkit params xrd`` prints the declaration.
+(their PDF numbers) without being searched. The phases found are refined once more for their
+weight fractions with the full intensity model (:func:`xrd.quantify_identified`: anomalous dispersion,
+displacement parameters, a declared monochromator's polarisation, Brindley's microabsorption correction
+for a declared particle size). ``ssbkit params xrd`` prints the declaration.
 
 The comparison page plots the coating material's weight fraction (and any
 carbonate's) against the coating amount and stacks the patterns of the series.
@@ -23,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import xrd
+from ssbkit.errors import FitError
 from ssbkit.report.formatting import format_measurement
 from ssbkit.report.parameters import Param
 from ssbkit.report.registry import (
@@ -56,6 +60,12 @@ PARAMETERS = (
     Param("elements", "string_list", "allowed chemical symbols: candidates with other elements are discarded; "
           "without candidates, every AMCSD structure made only of them is searched",
           from_sample=_search_elements, sample_doc="elements of cathode, coating and electrolyte, plus C, H, O"),
+    Param("monochromator_two_theta_deg", "number", "2θ of a monochromator crystal in the beam, for its "
+          "polarisation in the weight fractions (26.6 for graphite 002 with Cu Kα); none: no monochromator",
+          unit="deg", minimum=0, maximum=180, exclusive_minimum=True),
+    Param("particle_size_um", "number", "particle diameter of the powder: applies Brindley's microabsorption "
+          "correction to the weight fractions; none: no correction, a warning where absorption contrast is strong",
+          unit="µm", minimum=0, exclusive_minimum=True),
     Param("max_phases", "integer", "most phases accepted", default=4, minimum=1, maximum=10),
     Param("min_weight_fraction", "number", "smallest weight fraction accepted (0-1)", default=0.01, minimum=0,
           maximum=1),
@@ -133,8 +143,9 @@ def _phase_table(result) -> Table:
                      f"{100 * phase.weight_fraction_stat_error:.2g} / {100 * phase.weight_fraction_sys_error:.2g}",
                      f"{100 * phase.cell_strain:.2f}", f"{phase.figure_of_merit:.2f}"))
     return Table("Identified phases: refined cell (± standard error), its largest deviation from the reference "
-                 "cell and Hill-Howard weight fraction (± total standard error: the statistical part and the "
-                 "intensity model's systematic part, from refits of separate angular segments, in quadrature)",
+                 "cell and Hill-Howard weight fraction, refined again with anomalous dispersion and displacement "
+                 "parameters (± total standard error: the statistical part and the intensity model's systematic "
+                 "part, from refits of separate angular segments, in quadrature)",
                  ("phase", "space group", "reference", "a [Å]", "b [Å]", "c [Å]", "α/β/γ [deg]", "w [wt%]",
                   "w error stat / sys [wt%]", "Δcell [%]", "FoM"), tuple(rows))
 
@@ -146,6 +157,21 @@ def _unexplained_table(result, wavelength_angstrom: float) -> Table:
     d = wavelength_angstrom / (2 * np.sin(np.radians(positions) / 2))
     return Table("Observed peaks no identified phase explains (modelled as free peaks in the refinement)",
                  ("2θ [deg]", "d [Å]"), tuple((f"{t:.3f}", f"{v:.4f}") for t, v in zip(positions, d)))
+
+
+def _quantified(result, candidates, p) -> tuple:
+    """The identification with the weight fractions of :func:`xrd.quantify_identified` (anomalous dispersion,
+    displacement parameters, the monochromator and Brindley's correction as declared), and the reasons to
+    read them with care; the search's fractions, said to be so, when the quantification cannot run."""
+    if not result.phases:
+        return result, []
+    try:
+        qpa = xrd.quantify_identified(result, candidates, monochromator_two_theta_deg=p["monochromator_two_theta_deg"],
+                                      particle_size_um=p["particle_size_um"])
+    except (ValueError, FitError) as exc:
+        return result, [f"the weight fractions are the search's, without anomalous dispersion and displacement "
+                        f"parameters (biased by several wt% where absorption differs): {exc}"]
+    return xrd.with_quantified_fractions(result, qpa), list(qpa.quality_reasons)
 
 
 def _foreign_phases(result, sample_elements) -> list[str]:
@@ -175,6 +201,7 @@ def build(inp: SectionInput) -> Section:
     cards = _cards(inp.parameters["cards"], path.parent)
     result = xrd.identify_phases(pattern, candidates, elements=elements, max_phases=max_phases,
                                  min_weight_fraction=min_wf, cards=cards)
+    result, quantified = _quantified(result, candidates, inp.parameters)
     figures = []
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     result.plot(ax=ax)
@@ -208,7 +235,7 @@ def build(inp: SectionInput) -> Section:
                   else "built-ins and AMCSD structures of the elements", "wavelength_angstrom": pattern.wavelength_angstrom}
     origins = {"candidates": "manifest" if candidates is not None else "default",
                "wavelength_angstrom": "default (Cu Kα1 assumed)" if pattern.wavelength_assumed else "file"}
-    reasons = list(result.quality_reasons)
+    reasons = list(result.quality_reasons) + quantified
     if elements is None and inp.parameters["elements"]:
         reasons += _foreign_phases(result, inp.parameters["elements"])
     status = "ok" if result.status == "ok" and len(reasons) == len(result.quality_reasons) else "warning"
