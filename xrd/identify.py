@@ -10,6 +10,11 @@
    (Ind. Eng. Chem. Anal. Ed. 10 (1938) 457) with a strain-tolerant match as in
    Dara (Fei et al., 2024, arXiv:2411.19264) and XERUS (Baptista de Castro et al.,
    Adv. Intell. Syst. 2022, doi:10.1002/aisy.202100223).
+   A whole-database search (more than ``_MAX_EXACT`` references, e.g. every AMCSD entry, read from
+   the packed cache of :func:`xrd.references.database_references`) scores every reference at once on
+   its strongest reflections and ranks them by that figure of merit times the share of the observed
+   peak area not yet explained that they match (re-ranked after each accepted phase); only the
+   shortlists are scored on all their reflections (:class:`_DatabaseShortlist`).
 2. **Greedy whole-pattern search**: starting from no phase, the screened candidate
    that lowers Rwp most when added (its lattice strain searched against the
    current residual) is refined together with the accepted phases
@@ -684,6 +689,11 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
         Built-in names, ``"amcsd:<id>"``, CIF paths, pymatgen structures or
         :class:`~xrd.references.ReferencePattern` objects. Default: the built-ins,
         plus, with ``elements``, every AMCSD structure made only of those elements.
+        ``list(builtin_references()) + database_candidates()`` searches the whole AMCSD
+        (its packed cache is built at the first such search: minutes, once). Without
+        ``elements`` such a search often takes an isostructural substitute for the true phase
+        (Mg0.02V4O10 for V2O5, Mn-doped NiO or TiN for NiO): the pattern alone cannot tell them
+        apart, so give the sample's elements whenever they are known.
     elements : iterable of str, optional
         Allowed chemical symbols; candidates with other elements are discarded.
     max_phases : int

@@ -14,7 +14,9 @@ the ``larixite`` package ships as SQLite (Downs & Hall-Wallace, Am. Mineral. 88
 (2003) 247), addressed as ``"amcsd:<id>"``.
 
 The cache folder is ``$SSBKIT_CACHE_DIR/xrd`` when that variable is set, else
-``$XDG_CACHE_HOME/ssbkit/xrd`` or ``~/.cache/ssbkit/xrd``.
+``$XDG_CACHE_HOME/ssbkit/xrd`` or ``~/.cache/ssbkit/xrd``. It holds one file per
+simulated reference and, for whole-database searches, one packed file with the sticks
+of every AMCSD entry (:func:`database_references`).
 """
 
 from __future__ import annotations
