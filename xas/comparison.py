@@ -40,7 +40,7 @@ from scipy.stats import chi2
 from xas.alignment import AlignmentResult, align
 from xas.normalization import NormalizedXAS, normalize, require_edge
 
-__all__ = ["XASComparison", "compare", "estimate_noise"]
+__all__ = ["SHIFT_DISAGREEMENT_EV", "XASComparison", "compare", "estimate_noise", "shifts_disagree"]
 
 ARRAYS = ("norm", "flat")
 
@@ -135,10 +135,22 @@ class XASComparison:
     label_after: str
     alignment: AlignmentResult
 
+    @property
+    def e0_shift_ev(self) -> float:
+        """E0 after − E0 before (first-derivative maxima), eV."""
+        return self.e0_after_ev - self.e0_before_ev
+
+    @property
+    def shift_ambiguous(self) -> bool:
+        """True when the shapes differ and the alignment and E0 shifts disagree (:func:`shifts_disagree`)."""
+        return shifts_disagree(self.edge_shift_ev, self.edge_shift_stderr_ev, self.e0_shift_ev,
+                               self.shape_significant)
+
     def summary(self) -> dict:
         """Flat, JSON-safe key numbers (units in the keys)."""
         return {
-            "e0_before_ev": self.e0_before_ev, "e0_after_ev": self.e0_after_ev,
+            "e0_before_ev": self.e0_before_ev, "e0_after_ev": self.e0_after_ev, "e0_shift_ev": self.e0_shift_ev,
+            "shift_ambiguous": self.shift_ambiguous,
             "edge_shift_ev": self.edge_shift_ev, "edge_shift_stderr_ev": self.edge_shift_stderr_ev,
             "r_factor": self.r_factor, "max_abs_difference": self.max_abs_difference,
             "max_abs_difference_energy_ev": self.max_abs_difference_energy_ev,
@@ -146,6 +158,10 @@ class XASComparison:
             "changed": self.changed, "verdict": self.verdict,
             "window_min_ev": self.window_ev[0], "window_max_ev": self.window_ev[1],
         }
+
+    def shift_text(self) -> str:
+        """"ΔE0 = …, aligned …" for titles: both shifts, which differ when the line shape changed."""
+        return f"ΔE0 = {self.e0_shift_ev:+.2f} eV, derivative alignment {self.edge_shift_ev:+.2f} eV"
 
     def report(self) -> str:
         """One-paragraph plain-text report."""
@@ -178,7 +194,7 @@ class XASComparison:
         top.plot(self.energy_ev, self.after, label=self.label_after or "after")
         top.set_ylabel("normalised μ(E)")
         top.legend(loc="lower right")
-        top.set_title(f"{self.verdict}\nΔE0 = {self.edge_shift_ev:+.2f} eV, R = {self.r_factor:.1e}", fontsize=9)
+        top.set_title(f"{self.verdict}\n{self.shift_text()}, R = {self.r_factor:.1e}", fontsize=9)
         bottom.fill_between(self.energy_ev, -3 * self.noise_sigma, 3 * self.noise_sigma, color="0.85",
                             label="±3σ noise")
         bottom.plot(self.energy_ev, self.difference, color="k", lw=0.9, label="after − before")
@@ -186,6 +202,33 @@ class XASComparison:
         bottom.set_ylabel("Δμ")
         bottom.legend(loc="upper right", fontsize=7)
         return np.asarray(ax)
+
+
+#: Alignment and E0 shifts further apart than this, eV (or 3 standard errors of the alignment), on spectra
+#: whose shapes differ significantly, are two different numbers: no single edge shift describes the change.
+SHIFT_DISAGREEMENT_EV = 1.0
+
+
+def shifts_disagree(alignment_shift_ev: float, alignment_stderr_ev: float, e0_shift_ev: float,
+                    shape_significant: bool) -> bool:
+    """Whether an edge shift is ill-defined: the shapes differ and the two shift estimates disagree.
+
+    The derivative alignment (:func:`xas.align`) finds the shift that best superposes two edges of the
+    same shape; E0 (the first-derivative maximum) is one point of each edge. For a change of species
+    (e.g. sulfide to sulfate, S K-edge, ~10 eV apart) the alignment matches different features and the
+    two disagree; then neither is "the" edge shift.
+
+    Parameters
+    ----------
+    alignment_shift_ev, alignment_stderr_ev : float
+        Alignment shift and its standard error, eV (NaN error: 0 is used).
+    e0_shift_ev : float
+        E0 after − E0 before, eV.
+    shape_significant : bool
+        The shape test's verdict.
+    """
+    err = alignment_stderr_ev if np.isfinite(alignment_stderr_ev) else 0.0
+    return bool(shape_significant) and abs(alignment_shift_ev - e0_shift_ev) > max(SHIFT_DISAGREEMENT_EV, 3 * err)
 
 
 def _normalize_pair(before, after, normalization: dict | None):
@@ -274,7 +317,11 @@ def compare(before, after, *, window_ev=(-20.0, 50.0), array: str = "norm", sign
     shift_significant = abs(shift) > max(min_shift_ev, 3.0 * err_for_test)
     changed = bool(shape_significant or shift_significant)
     reasons = []
-    if shift_significant:
+    e0_shift = second.e0_ev - first.e0_ev
+    if shifts_disagree(shift, shift_err, e0_shift, shape_significant):
+        reasons.append(f"E0 shift {e0_shift:+.2f} eV, derivative-alignment shift {shift:+.2f} eV: the line shapes "
+                       "differ (a new species?), so no single edge shift describes the change")
+    elif shift_significant:
         reasons.append(f"edge shift {shift:+.2f} eV")
     if shape_significant:
         reasons.append(f"difference above noise (p = {p_value:.1e})")

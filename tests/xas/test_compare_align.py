@@ -109,3 +109,29 @@ def test_alignment_and_batch_presentation(model_edge, s_grid):
     batch = xas.normalize_many(s_grid, np.stack([reference.mu, reference.mu]), progress=False)
     json.dumps(batch.summary())
     assert "2 spectra" in batch.report() and batch.plot() is not None
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_pure_shift_has_one_edge_shift(model_edge, s_grid, seed):
+    # the same edge moved by 1.5 eV: alignment and E0 agree (within the 1 eV rule), nothing ambiguous
+    rng = np.random.default_rng(300 + seed)
+    before = XASSpectrum(s_grid, model_edge(s_grid, 2472.0) + rng.normal(0, 0.004, s_grid.size))
+    after = XASSpectrum(s_grid, model_edge(s_grid, 2473.5) + rng.normal(0, 0.004, s_grid.size))
+    result = xas.compare(before, after)
+    assert result.edge_shift_ev == pytest.approx(1.5, abs=0.05)
+    assert result.e0_shift_ev == pytest.approx(1.5, abs=0.3)
+    assert not result.shift_ambiguous
+
+
+def test_change_of_species_has_no_single_edge_shift(shared_data):
+    # S K-edge of CaS (sulfide) against gypsum CaSO4 (sulfate), Athena standards of xraylarch's S_CAMD.prj:
+    # the E0s are ~10 eV apart (S2- ~2471 eV, S6+ ~2481 eV), the derivative alignment matches other features;
+    # the verdict gives both and calls no single shift
+    path = shared_data / "xas/S_CAMD.prj"
+    before = xas.read_xas(path, group="CaS (ox 2- ?)")
+    after = xas.read_xas(path, group="CaSO4 Gypsum pure (6+)")
+    result = xas.compare(before, after)
+    assert 8.0 < result.e0_shift_ev < 12.0
+    assert result.shift_ambiguous and result.changed
+    assert "no single edge shift" in result.verdict
+    assert json.loads(json.dumps(result.summary()))["shift_ambiguous"] is True

@@ -95,7 +95,7 @@ def build(inp: SectionInput) -> Section:
     fig, axes = plt.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}, figsize=(6, 5))
     result.plot(ax=axes)
     axes[0].set_title(f"{inp.sample.id}: {edge_name}-edge XANES — {'changed' if result.changed else 'unchanged'}\n"
-                      f"ΔE0 = {result.edge_shift_ev:+.2f} eV, R = {result.r_factor:.1e}", fontsize=9)
+                      f"{result.shift_text()}, R = {result.r_factor:.1e}", fontsize=9)
     filename = inp.figure_prefix + "xas_before_after.png"
     fig.tight_layout()
     save_figure(fig, inp.figure_dir, filename)
@@ -105,8 +105,9 @@ def build(inp: SectionInput) -> Section:
     quantities = (
         Quantity("E0 before", result.e0_before_ev, "eV"),
         Quantity("E0 after", result.e0_after_ev, "eV"),
-        Quantity("edge shift", result.edge_shift_ev, "eV",
+        Quantity("edge shift (derivative alignment)", result.edge_shift_ev, "eV",
                  None if not np.isfinite(result.edge_shift_stderr_ev) else result.edge_shift_stderr_ev),
+        Quantity("E0 shift (E0 after − E0 before)", result.e0_shift_ev, "eV"),
         Quantity("R-factor", result.r_factor, ""),
         Quantity("max |Δμ_norm|", result.max_abs_difference, ""),
         Quantity("noise σ of difference", result.noise_sigma, ""),
@@ -126,8 +127,11 @@ def build(inp: SectionInput) -> Section:
         origins=origins,
         summary=summary,
         result=result,
+        status="warning" if result.shift_ambiguous else "ok",
+        reasons=(result.verdict,) if result.shift_ambiguous else (),
         headline=(Quantity(f"{edge_name} edge shift ({'changed' if result.changed else 'unchanged'})",
-                           result.edge_shift_ev, "eV", quantities[2].error),),
+                           f"n/a: shapes differ (ΔE0 {result.e0_shift_ev:+.2f})" if result.shift_ambiguous
+                           else result.edge_shift_ev, "eV", None if result.shift_ambiguous else quantities[2].error),),
     )
 
 
