@@ -598,7 +598,8 @@ def _cif_b_iso(text: str) -> dict[str, float]:
         return {}
 
     def numbers(key):
-        return [float(re.sub(r"\(.*\)", "", v)) if re.match(r"^[-+0-9.]", v) else np.nan
+        # CIF "." (inapplicable) and "?" (unknown) are no numbers: NaN, as any non-numeric entry
+        return [float(re.sub(r"\(.*\)", "", v)) if re.match(r"^[-+]?(\d|\.\d)", v) else np.nan
                 for v in block.get(key, [])]
 
     values: dict[str, list[float]] = {}

@@ -34,6 +34,22 @@ def test_identified_round_robin_phases_quantified_within_1p5_wt_pct(shared_data,
     assert max(abs(e) for e in errors.values()) < search_error
 
 
+def test_phases_from_files_need_their_candidates(shared_data):
+    # a CIF candidate's phase is named after the file's stem: quantify_identified maps it back with the
+    # candidates given to identify_phases, and says so when they are not passed
+    # Dara's BiFeO3 synthesis pattern and its phase; the CIF holds "." (inapplicable) displacement entries
+    cif = shared_data / "xrd/dara_BiFeO3.cif"
+    pattern = xrd.read_pattern(shared_data / "xrd/dara_BiFeO3.xy")
+    found = xrd.identify_phases(pattern, [cif])
+    assert found.formulas == ("FeBiO3",)
+    qpa = xrd.quantify_identified(found, [cif])
+    assert qpa.weight_fractions == pytest.approx([1.0])  # one phase: 100 wt% by definition
+    with pytest.raises(ValueError, match="pass the candidates"):
+        xrd.quantify_identified(found)
+    with pytest.raises(ValueError, match="nothing to quantify"):
+        xrd.quantify_identified(xrd.identify_phases(pattern, ["BaCO3"]))
+
+
 def test_demo_powder_size_leaves_the_fractions_alone():
     # the demo simulates no microabsorption and declares FINE_POWDER_UM: Brindley's correction at that size
     # must stay below 0.1 wt% on its most contrasted cathode (BTO8-LCO, the generator's truth)
