@@ -763,8 +763,31 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
     return _label_with_cards(result, labels) if labels else result
 
 
+#: Largest difference of any element's atomic fraction between a card and a phase it may label
+#: (a non-stoichiometric entry such as Li1.2Mn1.8O4 against a LiMn2O4 card: 0.03).
+_CARD_COMPOSITION_TOLERANCE = 0.05
+
+
+def _card_matches(card, phase, volume: float) -> bool:
+    """A card labels a phase of the same reduced formula, or of the same elements in fractions within
+    :data:`_CARD_COMPOSITION_TOLERANCE` and the same space group (when the card gives one), and in both
+    cases a cell volume within 3 %."""
+    from pymatgen.core import Composition
+
+    if abs(card.volume_a3 / volume - 1) >= 0.03:
+        return False
+    if card.formula == phase.formula:
+        return True
+    ours, theirs = Composition(phase.formula).fractional_composition, Composition(card.formula).fractional_composition
+    if set(ours.elements) != set(theirs.elements):
+        return False
+    close = all(abs(ours[el] - theirs[el]) <= _CARD_COMPOSITION_TOLERANCE for el in ours.elements)
+    group = card.space_group.replace("_", "").replace(" ", "")
+    return close and group not in ("", "?") and group == phase.space_group.replace("_", "").replace(" ", "")
+
+
 def _label_with_cards(result: PhaseIdentification, cards) -> PhaseIdentification:
-    """Give each identified phase the label of a card of the same formula and a cell volume within 3 %."""
+    """Give each identified phase the label of the first card that matches it (:func:`_card_matches`)."""
     from dataclasses import replace
 
     from xrd.refinement import _volume
@@ -772,7 +795,7 @@ def _label_with_cards(result: PhaseIdentification, cards) -> PhaseIdentification
     phases = []
     for phase in result.phases:
         volume = _volume(phase.lattice)
-        match = next((c for c in cards if c.formula == phase.formula and abs(c.volume_a3 / volume - 1) < 0.03), None)
+        match = next((c for c in cards if _card_matches(c, phase, volume)), None)
         phases.append(replace(phase, card=match.card or match.name) if match is not None else phase)
     return replace(result, phases=tuple(phases))
 

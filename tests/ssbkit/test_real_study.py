@@ -322,3 +322,20 @@ def test_xrd_weight_fractions_of_a_round_robin_mixture(tmp_path, shared_data):
     assert found.keys() == weighed.keys()
     assert all(abs(found[f] - weighed[f]) <= 1.5 for f in weighed), found
     assert section.summary["wfrac_ZnO_pct"] == pytest.approx(found["ZnO"])  # the page's numbers are these
+
+
+def test_a_lab_card_labels_the_non_stoichiometric_entry_found(tmp_path, shared_data):
+    """XERUS LiMn2O4 + Li2MnO3: the structure search finds spinel as an AMCSD Li-rich entry
+    (Li9.584Mn14.416O31.776, Fd-3m); a hand-written LiMn2O4 card (Fd-3m, a = 8.247 A) names it."""
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "lmo.card").write_text(
+        "# formula: LiMn2O4\n# card: PDF#35-0782\n# space_group: Fd-3m\n# cell: 8.247 8.247 8.247 90 90 90\n"
+        "d_angstrom, intensity, h, k, l\n4.7616, 100, 1, 1, 1\n2.4862, 45, 3, 1, 1\n2.0617, 40, 4, 0, 0\n")
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "LiMn2O4"}')
+    path = shared_data / "xrd/xerus_limno_bench/LiMn2O4+Li2MnO3_parsed.csv"
+    study = ssbkit.Study.load(_manifest(tmp_path, sample, [("xrd", path, {"cards": f'["{cards}"]'})]))
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    spinel = [p for p in section.result.phases if p.space_group == "Fd-3m"]
+    assert len(spinel) == 1 and spinel[0].card == "PDF#35-0782"
+    assert all(p.card != "PDF#35-0782" for p in section.result.phases if p.space_group != "Fd-3m")
