@@ -243,7 +243,8 @@ def build(inp: SectionInput) -> Section:
                    quantities=tuple(quantities), figures=tuple(figures), tables=tuple(tables),
                    parameters=parameters, origins=origins, summary=summary, result=result, status=status,
                    reasons=tuple(reasons),
-                   headline=(Quantity("phases found", ", ".join(result.formulas) or "none", ""),))
+                   headline=(Quantity("phases found", ", ".join(f"{ph.formula} ({ph.card})" if ph.card else ph.formula
+                                                             for ph in result.phases) or "none", ""),))
 
 
 def _wfrac(section, formula: str) -> tuple[float, float]:
