@@ -66,9 +66,11 @@ class CircuitFit:
         rounding level of the data (:data:`NOISE_FLOOR` of |Z|, squared: a
         noise-free fit cannot claim more precision than 5-6 significant
         digits give); NaN when it cannot be estimated (``stderr_available``
-        is then False). At 1 % noise the truth lies within ±2σ of 94.5 % and
-        within ±3σ of 99.5 % of 218 fitted resistances (benchmarks/bench_eis.py
-        --study 20; 95.4 % and 99.7 % for normal errors).
+        is then False). At 1 % noise (benchmarks/bench_eis.py --study 50,
+        794 resistances of fits that identified their circuit) the truth lies
+        within ±2σ/±3σ of 93.5 %/99.6 % of the resistances of identifiable
+        spectra and of 91.3 %/97.4 % of the others, whose overlapping
+        processes make the linearised error optimistic (normal: 95.4 %/99.7 %).
     units : dict
         Unit of each parameter (impedance.py's element metadata).
     covariance : ndarray, shape (p, p)

@@ -337,6 +337,9 @@ def determinable_resistances(circuit: str, truth: dict, frequency_hz, *, noise: 
     at least three standard errors (2 % → 0.67 %). A best-possible unbiased
     estimate then lands within the tolerance in 99.7 % of noise draws; a
     resistance with a larger error can miss it however good the optimiser.
+    (benchmarks/bench_eis.py --study 50, resistances of the spectra whose
+    circuit was identified: determinable ones within 2 % 386/386 at 1 % noise
+    and 880/880 at 0 %; all of them 615/794 and 933/937.)
 
     Parameters
     ----------

@@ -72,8 +72,8 @@ def test_tc1_bulk_resistance_right_and_flagged(shared_data):
 
 def test_identifies_nine_topologies_with_noise():
     # Acceptance (CI-sized): one identifiable random spectrum per topology, 1 % noise,
-    # default library of 29 circuits. The 10-per-topology study (benchmarks/bench_eis.py
-    # --study) ranked the true circuit first in 96 % of identifiable spectra.
+    # default library of 29 circuits. The 50-per-topology study (benchmarks/bench_eis.py
+    # --study 50) ranked the true circuit first in 91.8 % of identifiable spectra at 1 % noise.
     # Resistances: every determinable one (echem.determinable_resistances: Cramer-Rao error
     # at the truth <= 2 %/3) within 2 % of the truth, and the truths inside the fits' own
     # +-3 sigma (an honest standard error covers 99.7 %; at most one of ~20 may fall outside).
