@@ -51,6 +51,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -561,6 +562,36 @@ class _DatabaseShortlist:
         self.exact: dict[int, ScreenResult] = {}
         # the observed peaks are addressed in sorted order throughout (setup.obs)
         self._area = np.append(self.setup.obs_area, 0.0)
+        self._by_space_group: dict[str, list[int]] = {}
+        for i, ref in enumerate(refs):
+            self._by_space_group.setdefault(ref.space_group, []).append(i)
+
+    def _parent(self, i: int) -> int | None:
+        """A reference of the same structure made of fewer elements, of which reference i is a lightly
+        substituted variant (Mg0.02V4O10 of V2O5, Ba3.924Sr0.076C4O12 of BaCO3, an Mn-doped NiO supercell):
+        same space group, volume per atom within ``_PARENT_VOLUME``, the extra elements at most
+        ``_PARENT_SUBSTITUTION`` of the atoms. A powder pattern does not show substitutions that small, so a
+        whole-database search without declared elements takes the parent. None when there is none."""
+        from pymatgen.core import Composition
+
+        ref = self.refs[i]
+        if ref.space_group == "?":
+            return None
+        composition = Composition(ref.formula)
+        own = {el.symbol for el in composition.elements}
+        best, best_dv = None, _PARENT_VOLUME
+        for j in self._by_space_group.get(ref.space_group, ()):
+            other = self.refs[j]
+            other_elements = set(re.findall(r"[A-Z][a-z]?", other.formula))
+            if not other_elements < own:
+                continue
+            extra = sum(composition[el] for el in own - other_elements) / composition.num_atoms
+            if extra > _PARENT_SUBSTITUTION:
+                continue
+            dv = abs(_volume_per_atom(other) / _volume_per_atom(ref) - 1)
+            if dv < best_dv:
+                best, best_dv = j, dv
+        return best
 
     def shortlist(self, unexplained, keep=()) -> list[ScreenResult]:
         """Distinct (formula, space group) candidates ranked on the unexplained peaks (mask over the
@@ -582,6 +613,16 @@ class _DatabaseShortlist:
                 self.exact[i] = _screen_one(i, self.refs[i], self.setup)
             if self.exact[i].figure_of_merit < self.min_fom:
                 continue
+            parent = self._parent(i)
+            if parent is not None:
+                if parent not in self.exact:
+                    self.exact[parent] = _screen_one(parent, self.refs[parent], self.setup)
+                parent_key = (self.refs[parent].formula, self.refs[parent].space_group)
+                if self.exact[parent].figure_of_merit >= self.min_fom:
+                    seen.add(key)
+                    if parent_key in seen:
+                        continue
+                    i, key = parent, parent_key
             seen.add(key)
             out.append(self.exact[i])
             if len(out) >= self.n_screen:
@@ -591,6 +632,22 @@ class _DatabaseShortlist:
     def everything_scored(self) -> list[ScreenResult]:
         """Every reference scored exactly so far (for the polymorph swaps and the ranking reported)."""
         return [s for s in self.exact.values() if s.figure_of_merit >= self.min_fom]
+
+
+# A lightly substituted variant and its parent compound (_DatabaseShortlist._parent): volumes per atom within
+# 2 % (a few at% substitution changes the cell by well under that, Vegard's law) and at most 5 % of the atoms
+# substituted (the intensity change, of the order of the scattering-factor contrast times that share, is
+# within what texture and displacement parameters already change).
+_PARENT_VOLUME = 0.02
+_PARENT_SUBSTITUTION = 0.05
+
+
+def _volume_per_atom(ref: ReferencePattern) -> float:
+    from pymatgen.core import Composition
+
+    composition = Composition(ref.formula)
+    formula_units = ref.cell_mass_amu / composition.weight
+    return ref.volume_a3 / (formula_units * composition.num_atoms)
 
 
 def _strained_lattice(ref: ReferencePattern, strain: float) -> np.ndarray:
