@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from xrd.pattern import Pattern
-from xrd.references import CARD_SUFFIXES, ReferencePattern, check_candidate, reference_pattern
+from xrd.references import _HC_EV_ANGSTROM, CARD_SUFFIXES, ReferencePattern, check_candidate, reference_pattern
 from xrd.refinement import Refinement, refine_phases
 
 __all__ = ["AbsorptionCheck", "BrindleyCorrection", "QuantitativeAnalysis", "brindley_correction", "brindley_tau",
@@ -92,6 +92,12 @@ def _density_g_cm3(ref: ReferencePattern) -> float:
     return ref.cell_mass_amu / ref.volume_a3 * _AMU_PER_A3_TO_G_PER_CM3
 
 
+def _mean_absorption(weight_fractions, rho, mu) -> float:
+    """μ̄ = Σ v_i μ_i, 1/cm, with the volume fractions v_i = (w_i/ρ_i) / Σ_j (w_j/ρ_j) (Brindley 1945)."""
+    volume = (weight_fractions / rho) / np.sum(weight_fractions / rho)
+    return float(volume @ mu)
+
+
 def microabsorption_check(references, weight_fractions, *, particle_size_um: float | None = None) -> AbsorptionCheck:
     """Brindley's particle absorption contrast of each phase of a mixture.
 
@@ -126,8 +132,7 @@ def microabsorption_check(references, weight_fractions, *, particle_size_um: flo
     size = _particle_sizes(ASSUMED_PARTICLE_SIZE_UM if particle_size_um is None else particle_size_um, w.size)
     rho = np.array([_density_g_cm3(r) for r in references])
     mu = _linear_absorption_per_cm(references)
-    volume = (w / rho) / np.sum(w / rho)
-    mean = float(volume @ mu)
+    mean = _mean_absorption(w, rho, mu)
     contrast = np.abs(mu - mean) * size * 1e-4
     return AbsorptionCheck(tuple(r.formula for r in references), mu, mean, contrast, size,
                            particle_size_um is None, bool(np.any(contrast > BRINDLEY_COARSE)))
@@ -228,7 +233,7 @@ def _linear_absorption_per_cm(references) -> np.ndarray:
     (J. Phys. Chem. Ref. Data 29 (2000) 597, doi:10.1063/1.1321055, via xraydb) and the density of its cell."""
     import xraydb
 
-    energy = 12398.419843320026 / references[0].wavelength_angstrom
+    energy = _HC_EV_ANGSTROM / references[0].wavelength_angstrom
     return np.array([xraydb.material_mu(r.formula, energy, density=_density_g_cm3(r)) for r in references])
 
 
@@ -276,16 +281,13 @@ def brindley_correction(references, weight_fractions, particle_size_um) -> Brind
     radius_cm = 0.5 * size * 1e-4
     w = apparent / apparent.sum()
     for _ in range(200):
-        volume = (w / rho) / np.sum(w / rho)
-        mean = float(volume @ mu)
-        tau = brindley_tau((mu - mean) * radius_cm)
+        tau = brindley_tau((mu - _mean_absorption(w, rho, mu)) * radius_cm)
         new = (apparent / tau) / np.sum(apparent / tau)
         if np.max(np.abs(new - w)) < 1e-12:
             w = new
             break
         w = new
-    volume = (w / rho) / np.sum(w / rho)
-    mean = float(volume @ mu)
+    mean = _mean_absorption(w, rho, mu)
     tau = brindley_tau((mu - mean) * radius_cm)
     return BrindleyCorrection(tuple(r.formula for r in references), size, mu, mean, tau, apparent, w,
                               bool(np.any(np.abs(mu - mean) * size * 1e-4 > BRINDLEY_VERY_COARSE)))

@@ -660,6 +660,14 @@ def _indices(node) -> list[int]:
     return [i for child in node.children for i in _indices(child)]
 
 
+def _processes(circuit: Circuit) -> list:
+    """The circuit's processes: its top-level series members with a time scale of their own (parallel
+    groups, finite diffusion and Gerischer elements, ...); the whole circuit when it is no series chain."""
+    tree = circuit.tree
+    members = list(tree.children) if isinstance(tree, _Group) and tree.kind == "s" else [tree]
+    return [m for m in members if isinstance(m, _Group) or m.kind in _TIMED_ELEMENTS]
+
+
 def _peak_position(member, p) -> float | None:
     """Position of a member's -Z'' maximum on the :data:`_ORDER_OMEGA` grid (grid steps, 20 per
     decade of ω, refined between points), None when the maximum lies at the grid's edge."""
@@ -685,10 +693,7 @@ def process_frequencies_hz(circuit: Circuit, parameters) -> np.ndarray:
     1e15 rad/s are left out.
     """
     p = np.asarray(parameters, dtype=float)
-    tree = circuit.tree
-    members = list(tree.children) if isinstance(tree, _Group) and tree.kind == "s" else [tree]
-    positions = [_peak_position(m, p) for m in members
-                 if isinstance(m, _Group) or m.kind in _TIMED_ELEMENTS]
+    positions = [_peak_position(m, p) for m in _processes(circuit)]
     steps = np.array([q for q in positions if q is not None])
     return np.sort(10.0 ** (-15 + steps / 20))[::-1]  # the grid is omega = 2 pi 10^(-15 + step/20)
 
@@ -730,13 +735,9 @@ def canonical_order(circuit: Circuit, parameters) -> np.ndarray:
     """
     p = np.asarray(parameters, dtype=float)
     perm = np.arange(p.size)
-    tree = circuit.tree
-    if not (isinstance(tree, _Group) and tree.kind == "s"):
-        return perm
     families: dict = {}
-    for member in tree.children:
-        if isinstance(member, _Group) or member.kind in _TIMED_ELEMENTS:
-            families.setdefault(_signature(member), []).append(member)
+    for member in _processes(circuit):  # a circuit that is no series chain is one process: nothing moves
+        families.setdefault(_signature(member), []).append(member)
     for members in families.values():
         if len(members) < 2:
             continue
