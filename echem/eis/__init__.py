@@ -20,6 +20,7 @@ from echem.eis.circuits import ELEMENTS, Circuit, parse_circuit
 from echem.eis.conductivity import (
     ARRHENIUS_FORMS,
     BOLTZMANN_EV_PER_K,
+    MAX_PLAUSIBLE_SIGMA_S_PER_CM,
     Activation,
     Conductivity,
     arrhenius,
@@ -78,6 +79,7 @@ __all__ = [
     "select_circuit",
     "starting_values",
     "BOLTZMANN_EV_PER_K",
+    "MAX_PLAUSIBLE_SIGMA_S_PER_CM",
     "BULK_METHODS",
     "FORMATS",
     "PELLET_CIRCUITS",

@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "ARRHENIUS_FORMS",
     "BOLTZMANN_EV_PER_K",
+    "MAX_PLAUSIBLE_SIGMA_S_PER_CM",
     "Activation",
     "Conductivity",
     "arrhenius",
@@ -31,6 +32,10 @@ __all__ = [
 #: Boltzmann constant, eV/K (CODATA 2018, exact).
 BOLTZMANN_EV_PER_K = 8.617333262e-5
 ARRHENIUS_FORMS = ("sigma_t", "sigma")
+#: Largest plausible ionic conductivity of a solid Li-ion conductor, S/cm: twice the highest known at room
+#: temperature, 25 mS/cm for Li9.54Si1.74P1.44S11.7Cl0.3 (Kato et al., Nat. Energy 1 (2016) 16030,
+#: doi:10.1038/nenergy.2016.30). Above it, the resistance or the pellet geometry is wrong.
+MAX_PLAUSIBLE_SIGMA_S_PER_CM = 0.05
 
 
 def _positive(name, value):

@@ -181,20 +181,14 @@ def _ranking_table(selection) -> Table:
                   "runs-test p", "status"), rows)
 
 
-#: Largest plausible ionic conductivity of a solid Li-ion conductor, S/cm: twice the highest known at room
-#: temperature, 25 mS/cm for Li9.54Si1.74P1.44S11.7Cl0.3 (Kato et al., Nat. Energy 1 (2016) 16030,
-#: doi:10.1038/nenergy.2016.30). Above it, the resistance or the pellet geometry is wrong.
-MAX_PLAUSIBLE_SIGMA_S_PER_CM = 0.05
-
-
 def _quality(bulks, kk, conductivities) -> tuple[str, tuple[str, ...]]:
     """The section's verdict: the bulk-resistance verdicts of every spectrum, the Lin-KK check and the
-    conductivity's plausibility (:data:`MAX_PLAUSIBLE_SIGMA_S_PER_CM`)."""
+    conductivity's plausibility (:data:`echem.MAX_PLAUSIBLE_SIGMA_S_PER_CM`)."""
     reasons = [reason for b in bulks for reason in b.quality_reasons]
     if not kk.passed:
         reasons.append(f"Lin-KK residuals {100 * kk.rms_residual:.2g} % (RMS): the spectrum may not be "
                        "linear, causal and stable, so no circuit can be trusted")
-    implausible = [c.sigma_s_per_cm for c in conductivities if c.sigma_s_per_cm > MAX_PLAUSIBLE_SIGMA_S_PER_CM]
+    implausible = [c.sigma_s_per_cm for c in conductivities if c.sigma_s_per_cm > echem.MAX_PLAUSIBLE_SIGMA_S_PER_CM]
     if implausible:
         reasons.append(f"σ = {max(implausible):.3g} S/cm is above any known solid Li-ion conductor (the best, "
                        "Li9.54Si1.74P1.44S11.7Cl0.3, reaches 0.025 S/cm at room temperature): check the bulk "
