@@ -9,11 +9,29 @@ doi:10.1107/S002188988201231X). Widths follow FWHM^2 = U tan^2(theta) + V tan(th
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 __all__ = ["caglioti_fwhm_deg", "pseudo_voigt", "render_sticks"]
 
 _LN2 = np.log(2.0)
+_SCRATCH = threading.local()
+
+
+def _scratch(name, rows, columns, dtype):
+    """A (rows, columns) work array, reused across calls (one per name and thread).
+
+    The peaks-by-window arrays of :func:`render_sticks` are hundreds of kB; allocated afresh on
+    every call, malloc hands such blocks back to the system and every call page-faults them in
+    again, which costs more than the arithmetic on them.
+    """
+    size = rows * columns
+    buffer = getattr(_SCRATCH, name, None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size, dtype)
+        setattr(_SCRATCH, name, buffer)
+    return buffer[:size].reshape(rows, columns)
 
 
 def pseudo_voigt(x, center, fwhm, eta):
@@ -33,13 +51,33 @@ def pseudo_voigt(x, center, fwhm, eta):
     ndarray
         Profile values; the integral over x is 1.
     """
-    # in place on one work array: this runs for every reflection of every refinement step
     work = np.subtract(x, center, dtype=float)
     if np.ndim(work) == 0:  # scalar arguments: a 0-d array, so that the in-place steps apply
         work = np.array(work)
+    return _pseudo_voigt_in_place(work, fwhm, eta, np.empty_like(work))
+
+
+def _pseudo_voigt_in_place(work, fwhm, eta, gauss):
+    """The pseudo-Voigt of :func:`pseudo_voigt` computed in place.
+
+    Parameters
+    ----------
+    work : ndarray of float
+        x - center on input; the profile values on output.
+    fwhm, eta : float or ndarray
+        As in :func:`pseudo_voigt`, broadcast with ``work``.
+    gauss : ndarray of float, shape of ``work``
+        Scratch space for the Gaussian part.
+
+    Returns
+    -------
+    ndarray
+        ``work``.
+    """
     work /= fwhm
     np.square(work, out=work)  # (Δ/FWHM)^2
-    gauss = np.exp(work * (-4.0 * _LN2))
+    np.multiply(work, -4.0 * _LN2, out=gauss)
+    np.exp(gauss, out=gauss)
     gauss *= (1.0 - eta) * 2.0 * np.sqrt(_LN2 / np.pi)
     work *= 4.0
     work += 1.0
@@ -79,24 +117,24 @@ def render_sticks(two_theta_deg, positions_deg, areas, fwhm_deg, eta, *, window_
         The rendered pattern (areas are conserved up to the truncated tails).
     """
     x = np.asarray(two_theta_deg, dtype=float)
-    out = np.zeros(x.size)
     positions_deg = np.asarray(positions_deg, dtype=float)
-    if positions_deg.size == 0:
-        return out
     fwhm_deg = np.broadcast_to(np.asarray(fwhm_deg, dtype=float), positions_deg.shape)
     areas = np.broadcast_to(np.asarray(areas, dtype=float), positions_deg.shape)
     half = window_fwhm * fwhm_deg
     lo = np.searchsorted(x, positions_deg - half)
-    hi = np.searchsorted(x, positions_deg + half)
-    keep = hi > lo
+    count = np.searchsorted(x, positions_deg + half) - lo
+    keep = count > 0
     if not np.any(keep):
-        return out
-    lo, hi = lo[keep], hi[keep]
-    width = int((hi - lo).max())
-    idx = lo[:, None] + np.arange(width)[None, :]
-    outside = idx >= hi[:, None]
-    np.minimum(idx, x.size - 1, out=idx)
-    values = pseudo_voigt(x[idx], positions_deg[keep, None], fwhm_deg[keep, None], eta)
+        return np.zeros(x.size)
+    lo, count = lo[keep], count[keep]
+    shape = lo.size, int(count.max())
+    steps = np.arange(shape[1])
+    idx = np.add(lo[:, None], steps, out=_scratch("index", *shape, np.intp))
+    # the padding of shorter windows reads NaN (a distant angle would make exp() underflow, on a slow
+    # path) and is summed into a spare bin past the grid
+    idx[steps >= count[:, None]] = x.size
+    work = np.take(np.append(x, np.nan), idx, out=_scratch("work", *shape, float), mode="clip")
+    work -= positions_deg[keep, None]
+    values = _pseudo_voigt_in_place(work, fwhm_deg[keep, None], eta, _scratch("gauss", *shape, float))
     values *= areas[keep, None]
-    values[outside] = 0.0  # the padding of shorter windows adds nothing
-    return np.bincount(idx.ravel(), weights=values.ravel(), minlength=x.size)
+    return np.bincount(idx.ravel(), weights=values.ravel(), minlength=x.size + 1)[:x.size]
