@@ -383,10 +383,11 @@ class _Model:
         self.wavelength2 = pattern.wavelength2_angstrom
         self.background = background
         self.refs = references
-        self._cache: dict[int, tuple] = {}
+        self._memo: dict[tuple, object] = {}
         # reflections weaker than 1e-3 of the strongest are below any counting noise; skip them
         self.strong = [ref.intensity >= 1e-3 * ref.intensity.max() if ref.intensity.size else
                        np.zeros(0, bool) for ref in references]
+        self.hkl = [np.asarray(ref.hkl[strong], dtype=float) for ref, strong in zip(references, self.strong)]
         self.cheb = _chebyshev_basis(self.x, n_background)
         # unindexed peaks: fixed unit-area pseudo-Voigts whose non-negative areas are solved with the scales
         positions, fwhm = (np.zeros(0), np.zeros(0)) if unindexed_peaks is None else \
@@ -416,27 +417,43 @@ class _Model:
 
     def sticks(self, q, p):
         """Positions (K-alpha1 then K-alpha2), areas and FWHM of phase p."""
-        ref = self.refs[p]
-        strong = self.strong[p]
-        d = d_spacing_angstrom(ref.hkl[strong], self.lattice(q, p))
-        s1 = self.wavelength / (2 * d)
-        ok = s1 < 1
-        inten = ref.intensity[strong]
+        angles, ok, ok2 = self._bragg_angles(p, self.lattice(q, p))
+        inten = self.refs[p].intensity[self.strong[p]]
         if self.po_index[p] is not None:
-            inten = inten * _march_dollase(self.po_cos2[p], q[self.po_index[p]])
-        d, inten, s1 = d[ok], inten[ok], s1[ok]
-        pos = [np.degrees(2 * np.arcsin(s1)) + q[0]]
+            inten = inten * self._orientation_factor(p, q[self.po_index[p]])
+        inten = inten[ok]
+        pos = [angle + q[0] for angle in angles]
         areas = [inten]
-        if self.ratio > 0:
-            s2 = self.wavelength2 / (2 * d)
-            ok2 = s2 < 1
-            pos.append(np.degrees(2 * np.arcsin(s2[ok2])) + q[0])
+        if ok2 is not None:
             areas.append(self.ratio * inten[ok2])
         pos = np.concatenate(pos)
         w, u = self.widths(q, p)
         t = np.tan(np.radians(pos) / 2)
         fwhm = np.sqrt(np.maximum(w + u * t * t, 1e-6))
         return pos, np.concatenate(areas), fwhm
+
+    def _bragg_angles(self, p, lattice):
+        """Bragg angles 2θ (degrees, no zero shift) of phase p's strong reflections for a cell: the
+        K-alpha1 angles of the reflections in ``ok``, then (with a K-alpha2 ratio) the K-alpha2 angles of
+        those of them in ``ok2`` (else None). Remembered per cell: most evaluations change no cell."""
+
+        def compute():
+            d = d_spacing_angstrom(self.hkl[p], lattice)
+            s1 = self.wavelength / (2 * d)
+            ok = s1 < 1
+            d, s1 = d[ok], s1[ok]
+            angles, ok2 = [np.degrees(2 * np.arcsin(s1))], None
+            if self.ratio > 0:
+                s2 = self.wavelength2 / (2 * d)
+                ok2 = s2 < 1
+                angles.append(np.degrees(2 * np.arcsin(s2[ok2])))
+            return angles, ok, ok2
+
+        return _remember(self._memo, ("bragg", p, *lattice.tolist()), compute)
+
+    def _orientation_factor(self, p, r):
+        """March-Dollase factors of phase p's strong reflections for ratio r (remembered per r)."""
+        return _remember(self._memo, ("po", p, float(r)), lambda: _march_dollase(self.po_cos2[p], r))
 
     def phase_key(self, q, p, broaden):
         sl = self.slices[p]
@@ -445,16 +462,15 @@ class _Model:
 
     def curves(self, q, *, broaden=1.0):
         """Rendered unit-scale curve of every phase, then the unindexed-peak columns; a phase is
-        re-rendered only when its parameters changed."""
+        re-rendered only when its parameters differ from those of its last few renders."""
         cols = []
         for p in range(len(self.refs)):
-            key = self.phase_key(q, p, broaden)
-            cached = self._cache.get(p)
-            if cached is None or cached[0] != key:
+
+            def render(p=p):
                 pos, areas, fwhm = self.sticks(q, p)
-                cached = (key, render_sticks(self.x, pos, areas, fwhm * broaden, float(np.clip(q[1], 0, 1))))
-                self._cache[p] = cached
-            cols.append(cached[1])
+                return render_sticks(self.x, pos, areas, fwhm * broaden, float(np.clip(q[1], 0, 1)))
+
+            cols.append(_remember(self._memo, ("curve", p) + self.phase_key(q, p, broaden), render))
         return np.concatenate([np.stack(cols, axis=1), self.free], axis=1)
 
     def solve(self, curves):
@@ -465,6 +481,21 @@ class _Model:
 
     def residual(self, q, broaden=1.0):
         return self.solve(self.curves(q, broaden=broaden))[1]
+
+
+_MEMO_SIZE = 64  # entries of a _Model's memo: a finite-difference Jacobian's worth of renders and cells
+
+
+def _remember(memo: dict, key, compute):
+    """``compute()``, remembered in ``memo`` under ``key``; beyond ``_MEMO_SIZE`` entries the least
+    recently used is dropped."""
+    if key in memo:
+        memo[key] = value = memo.pop(key)  # re-inserted: dicts keep insertion order, oldest first
+        return value
+    memo[key] = value = compute()
+    if len(memo) > _MEMO_SIZE:
+        del memo[next(iter(memo))]
+    return value
 
 
 def _chebyshev_basis(x, n_background: int) -> np.ndarray:
