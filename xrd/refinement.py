@@ -334,22 +334,24 @@ def _bounded_normal_solve(gram, rhs, n_nonneg):
     """
     k = rhs.size
     free = np.ones(k, bool)
-    coef = np.zeros(k)
+    nonneg = np.arange(k) < n_nonneg
+    release_above = 1e-12 * np.abs(rhs) + 1e-300
     ridge = 1e-12 * np.trace(gram) / max(k, 1)
     for _ in range(3 * k + 3):
         idx = np.flatnonzero(free)
-        sub = gram[np.ix_(idx, idx)] + ridge * np.eye(idx.size)
+        sub = gram[np.ix_(idx, idx)]
+        sub.flat[::idx.size + 1] += ridge
         coef = np.zeros(k)
         coef[idx] = np.linalg.solve(sub, rhs[idx])
-        negative = [i for i in idx if i < n_nonneg and coef[i] < 0]
-        if negative:
-            free[min(negative, key=lambda i: coef[i])] = False
+        negative = np.flatnonzero(free & nonneg & (coef < 0))
+        if negative.size:
+            free[negative[np.argmin(coef[negative])]] = False
             continue
         gradient = rhs - gram @ coef
-        release = [i for i in range(n_nonneg) if not free[i] and gradient[i] > 1e-12 * abs(rhs[i]) + 1e-300]
-        if not release:
+        release = np.flatnonzero(~free & nonneg & (gradient > release_above))
+        if not release.size:
             break
-        free[max(release, key=lambda i: gradient[i])] = True
+        free[release[np.argmax(gradient[release])]] = True
     return coef
 
 
@@ -363,9 +365,10 @@ def _weighted_solve(a, target, sigma, n_nonneg):
     """
     aw = a / sigma[:, None]
     b = target / sigma
-    norms = np.linalg.norm(aw, axis=0)
+    an = np.square(aw)  # work space, then the normalised matrix
+    norms = np.sqrt(np.add.reduce(an, axis=0))  # np.linalg.norm(aw, axis=0) without its temporary
     norms[norms == 0] = 1.0
-    an = aw / norms
+    np.divide(aw, norms, out=an)
     coef = _bounded_normal_solve(an.T @ an, an.T @ b, n_nonneg) / norms
     return coef, b - aw @ coef, an, norms
 
