@@ -363,8 +363,11 @@ def _weighted_solve(a, target, sigma, n_nonneg):
     -------
     coef, weighted residual, normalised weighted design matrix, column norms
     """
-    aw = a / sigma[:, None]
-    b = target / sigma
+    return _solve_weighted_columns(a / sigma[:, None], target / sigma, n_nonneg)
+
+
+def _solve_weighted_columns(aw, b, n_nonneg):
+    """:func:`_weighted_solve` given the weighted design ``aw`` = a / sigma and target ``b`` = target / sigma."""
     an = np.square(aw)  # work space, then the normalised matrix
     norms = np.sqrt(np.add.reduce(an, axis=0))  # np.linalg.norm(aw, axis=0) without its temporary
     norms[norms == 0] = 1.0
@@ -392,6 +395,7 @@ class _Model:
                        np.zeros(0, bool) for ref in references]
         self.hkl = [np.asarray(ref.hkl[strong], dtype=float) for ref, strong in zip(references, self.strong)]
         self.cheb = _chebyshev_basis(self.x, n_background)
+        self.target_weighted = (self.y - background) / sigma
         # unindexed peaks: fixed unit-area pseudo-Voigts whose non-negative areas are solved with the scales
         positions, fwhm = (np.zeros(0), np.zeros(0)) if unindexed_peaks is None else \
             (np.asarray(v, dtype=float).ravel() for v in unindexed_peaks)
@@ -409,6 +413,9 @@ class _Model:
             self.po_index.append(start if cos2 is not None else None)
             start += cos2 is not None
         self.n_params = start
+        # weighted design matrix of solve(): the phase and unindexed-peak columns are written per call
+        self.design_weighted = np.empty((self.x.size, len(references) + self.free.shape[1] + self.cheb.shape[1]))
+        self.design_weighted[:, self.design_weighted.shape[1] - self.cheb.shape[1]:] = self.cheb / sigma[:, None]
 
     def lattice(self, q, p):
         fixed, tie, _ = self.ties[p]
@@ -479,8 +486,9 @@ class _Model:
     def solve(self, curves):
         """Scales and unindexed-peak areas (>= 0), then background coefficients; returns
         (coef, weighted residual, a_n, norms)."""
-        return _weighted_solve(np.concatenate([curves, self.cheb], axis=1), self.y - self.background, self.sigma,
-                               curves.shape[1])
+        aw = self.design_weighted
+        np.divide(curves, self.sigma[:, None], out=aw[:, :curves.shape[1]])
+        return _solve_weighted_columns(aw, self.target_weighted, curves.shape[1])
 
     def residual(self, q, broaden=1.0):
         return self.solve(self.curves(q, broaden=broaden))[1]
