@@ -32,12 +32,18 @@
    phase without one is given a March-Dollase preferred orientation along its low-index axes
    (Dollase, J. Appl. Cryst. 19 (1986) 267, doi:10.1107/S0021889886089458) when
    that lowers Rwp by ``min_orientation_gain``; so a textured phase's intensity
-   misfit is not taken for a further phase.
-4. **Swaps**: each accepted phase is compared with its polymorphs and with
-   isostructural candidates (e.g. rock-salt NiO vs TiO), each with its best
-   orientation; the better whole-pattern fit wins, and within ``min_orientation_gain``
-   (relative intensities then cannot decide: a texture mimics a scattering-factor
-   contrast) the candidate accounting for more of the declared ``elements``.
+   misfit is not taken for a further phase. The axis is chosen by a quick scan of the ratio with the
+   other phases' profiles fixed (:mod:`xrd.quick_fit`) and refined only when the scan gains enough.
+4. **Swaps**: each accepted phase is compared with the candidates that could stand in its place:
+   its polymorphs, isostructural candidates (e.g. rock-salt NiO vs TiO) and any other whose strong
+   reflections fall on the same observed peaks (e.g. body-centred cubic In2O3 vs tennantite). They are
+   ranked by a quick linear fit in the phase's place (:mod:`xrd.quick_fit`), and only the best few are
+   refined, each with its best orientation; the better whole-pattern fit wins, and within
+   ``min_orientation_gain`` (relative intensities then cannot decide: a texture mimics a
+   scattering-factor contrast) the candidate accounting for more of the declared ``elements``, else the
+   simpler fit (a random powder, a cell closer to its reference). Candidates that fit as well and that
+   the declared elements do not set apart are reported as ``equally_good`` and make the result a
+   warning: the pattern cannot tell them apart.
 5. **Unknown peaks**: observed peaks that no accepted phase indexes (a phase missing from
    the candidates) are modelled as free peaks in the final refinement, so that they pull
    neither the cells nor the scales of the accepted phases; their weight fractions are
@@ -50,8 +56,8 @@
 
 from __future__ import annotations
 
+import functools
 import math
-import re
 import warnings
 from dataclasses import dataclass
 
@@ -60,7 +66,7 @@ import numpy as np
 from ssbkit.errors import FitError
 from xrd.pattern import Pattern
 from xrd.processing import PeakList, find_peaks, rebin, snip_background
-from xrd.profiles import render_sticks
+from xrd.quick_fit import linear_rwp, stick_curve
 from xrd.references import (
     PACK_MIN_CANDIDATES,
     ReferencePattern,
@@ -72,7 +78,10 @@ from xrd.references import (
 )
 from xrd.refinement import (
     Refinement,
+    _march_dollase,
+    _orientation_cosines,
     _single_thread_blas,
+    d_spacing_angstrom,
     fit_fixed_shapes,
     refine_phases,
 )
@@ -116,6 +125,10 @@ class IdentifiedPhase:
         ``_SUSPECT_CELL_STRAIN`` :func:`identify_phases` warns.
     weight_fraction_stat_error, weight_fraction_sys_error : float
         The statistical and systematic parts of ``weight_fraction_error``.
+    equally_good : tuple of str
+        Other candidates ("formula (space group)") that fit within the search's Rwp margin in this phase's
+        place and that neither the declared elements nor a simpler fit set apart: the pattern cannot tell
+        them from this phase (e.g. rock-salt NiO, TiO and VN without the sample's elements).
     """
 
     name: str
@@ -134,6 +147,7 @@ class IdentifiedPhase:
     cell_strain: float = 0.0
     weight_fraction_stat_error: float = float("nan")
     weight_fraction_sys_error: float = float("nan")
+    equally_good: tuple = ()
 
     def summary(self) -> dict:
         a, b, c, al, be, ga = (float(v) for v in self.lattice)
@@ -146,7 +160,7 @@ class IdentifiedPhase:
                 "weight_fraction_error_pct": 100 * self.weight_fraction_error,
                 "weight_fraction_stat_error_pct": 100 * self.weight_fraction_stat_error,
                 "weight_fraction_sys_error_pct": 100 * self.weight_fraction_sys_error,
-                "cell_strain_pct": 100 * self.cell_strain}
+                "cell_strain_pct": 100 * self.cell_strain, "equally_good": ", ".join(self.equally_good)}
 
 
 @dataclass(frozen=True)
@@ -567,31 +581,17 @@ class _DatabaseShortlist:
             self._by_space_group.setdefault(ref.space_group, []).append(i)
 
     def _parent(self, i: int) -> int | None:
-        """A reference of the same structure made of fewer elements, of which reference i is a lightly
-        substituted variant (Mg0.02V4O10 of V2O5, Ba3.924Sr0.076C4O12 of BaCO3, an Mn-doped NiO supercell):
-        same space group, volume per atom within ``_PARENT_VOLUME``, the extra elements at most
-        ``_PARENT_SUBSTITUTION`` of the atoms. A powder pattern does not show substitutions that small, so a
-        whole-database search without declared elements takes the parent. None when there is none."""
-        from pymatgen.core import Composition
-
+        """The reference of which reference i is a lightly substituted variant (:func:`_is_substituted_variant`;
+        Mg0.02V4O10 of V2O5, Ba3.924Sr0.076C4O12 of BaCO3, an Mn-doped NiO supercell), the closest in volume
+        per atom. A powder pattern does not show substitutions that small, so a whole-database search
+        without declared elements takes the parent. None when there is none."""
         ref = self.refs[i]
         if ref.space_group == "?":
             return None
-        composition = Composition(ref.formula)
-        own = {el.symbol for el in composition.elements}
-        best, best_dv = None, _PARENT_VOLUME
-        for j in self._by_space_group.get(ref.space_group, ()):
-            other = self.refs[j]
-            other_elements = set(re.findall(r"[A-Z][a-z]?", other.formula))
-            if not other_elements < own:
-                continue
-            extra = sum(composition[el] for el in own - other_elements) / composition.num_atoms
-            if extra > _PARENT_SUBSTITUTION:
-                continue
-            dv = abs(_volume_per_atom(other) / _volume_per_atom(ref) - 1)
-            if dv < best_dv:
-                best, best_dv = j, dv
-        return best
+        variants = [j for j in self._by_space_group.get(ref.space_group, ()) if _is_substituted_variant(ref, self.refs[j])]
+        if not variants:
+            return None
+        return min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
 
     def shortlist(self, unexplained, keep=()) -> list[ScreenResult]:
         """Distinct (formula, space group) candidates ranked on the unexplained peaks (mask over the
@@ -642,12 +642,34 @@ _PARENT_VOLUME = 0.02
 _PARENT_SUBSTITUTION = 0.05
 
 
-def _volume_per_atom(ref: ReferencePattern) -> float:
+@functools.lru_cache(maxsize=None)
+def _atoms(formula: str) -> tuple[dict, float, float]:
+    """Amount of each element in a formula, the number of atoms and the mass (amu) per formula unit
+    (cached: a whole-database search asks for thousands)."""
     from pymatgen.core import Composition
 
-    composition = Composition(ref.formula)
-    formula_units = ref.cell_mass_amu / composition.weight
-    return ref.volume_a3 / (formula_units * composition.num_atoms)
+    composition = Composition(formula)
+    return {el.symbol: composition[el] for el in composition.elements}, composition.num_atoms, composition.weight
+
+
+def _is_substituted_variant(ref: ReferencePattern, parent: ReferencePattern) -> bool:
+    """Whether ``ref`` is ``parent`` with a few per cent of its atoms substituted: the same space group,
+    ``parent`` made of a strict subset of ref's elements, the extra elements at most ``_PARENT_SUBSTITUTION``
+    of ref's atoms, volumes per atom within ``_PARENT_VOLUME``."""
+    if ref.space_group in ("?", "") or ref.space_group != parent.space_group:
+        return False
+    amounts, n_atoms, _ = _atoms(ref.formula)
+    parent_elements = set(_atoms(parent.formula)[0])
+    if not parent_elements < set(amounts):
+        return False
+    if sum(n for el, n in amounts.items() if el not in parent_elements) / n_atoms > _PARENT_SUBSTITUTION:
+        return False
+    return abs(_volume_per_atom(parent) / _volume_per_atom(ref) - 1) < _PARENT_VOLUME
+
+
+def _volume_per_atom(ref: ReferencePattern) -> float:
+    _, n_atoms, mass = _atoms(ref.formula)
+    return ref.volume_a3 / (ref.cell_mass_amu / mass * n_atoms)
 
 
 def _strained_lattice(ref: ReferencePattern, strain: float) -> np.ndarray:
@@ -713,6 +735,21 @@ def _own_peaks(refinement: Refinement, p: int, sigma, peaks_deg, tol) -> int:
     return count
 
 
+def _acceptable(result: Refinement, *, rwp_before, sigma, peaks_deg, tol, min_rwp_gain, min_weight_fraction,
+                min_explained, min_distinct, min_own_peaks) -> tuple[bool, float]:
+    """Whether the last phase of a trial refinement is accepted (module docstring, step 2: Rwp gain,
+    weight fraction, explained fraction overall and on its own reflections, distinct share, own peaks);
+    returns the verdict and the relative Rwp gain."""
+    k = len(result.phases) - 1
+    gain = (rwp_before - result.rwp) / rwp_before if rwp_before > 0 else 0.0
+    # its own reflections must be observed too, not only the ones it shares with the others
+    explained = min(_explained_fraction(result, k, sigma), _explained_fraction(result, k, sigma, own_only=True))
+    ok = gain >= min_rwp_gain and _fraction(result, k) >= min_weight_fraction and explained >= min_explained \
+        and _distinct_fraction(result, k, sigma) >= min_distinct \
+        and _own_peaks(result, k, sigma, peaks_deg, tol) >= min(min_own_peaks, peaks_deg.size)
+    return ok, gain
+
+
 def _fraction(refinement: Refinement, k: int) -> float:
     """Weight fraction of phase k, or, when fractions cannot be computed (a card without its
     reference intensity ratio), its share of the refined phase intensity, for the acceptance tests."""
@@ -748,9 +785,9 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
         plus, with ``elements``, every AMCSD structure made only of those elements.
         ``list(builtin_references()) + database_candidates()`` searches the whole AMCSD
         (its packed cache is built at the first such search: minutes, once). Without
-        ``elements`` such a search often takes an isostructural substitute for the true phase
-        (Mg0.02V4O10 for V2O5, Mn-doped NiO or TiN for NiO): the pattern alone cannot tell them
-        apart, so give the sample's elements whenever they are known.
+        ``elements`` such a search may take an isostructural substitute for the true phase (TiO or VN
+        for NiO): the pattern alone cannot tell them apart, and the result says so (the phase's
+        ``equally_good`` and a warning); give the sample's elements whenever they are known.
     elements : iterable of str, optional
         Allowed chemical symbols; candidates with other elements are discarded.
     max_phases : int
@@ -825,20 +862,26 @@ def identify_phases(pattern: Pattern, candidates=None, *, elements=None, max_pha
 _CARD_COMPOSITION_TOLERANCE = 0.05
 
 
+def close_compositions(formula_a: str, formula_b: str, tolerance: float = _CARD_COMPOSITION_TOLERANCE) -> bool:
+    """Whether two formulas have the same elements with every atomic fraction within ``tolerance``
+    (e.g. Li2.68Ti1.32O4 and Li2TiO3, Li9.584Mn14.416O31.776 and LiMn2O4: 0.03)."""
+    ours, _, _ = _atoms(formula_a)
+    theirs, _, _ = _atoms(formula_b)
+    if set(ours) != set(theirs):
+        return False
+    n_ours, n_theirs = sum(ours.values()), sum(theirs.values())
+    return all(abs(ours[el] / n_ours - theirs[el] / n_theirs) <= tolerance for el in ours)
+
+
 def _card_matches(card, phase, volume: float) -> bool:
     """A card labels a phase of the same reduced formula, or of the same elements in fractions within
-    :data:`_CARD_COMPOSITION_TOLERANCE` and the same space group (when the card gives one), and in both
-    cases a cell volume within 3 %."""
-    from pymatgen.core import Composition
-
+    :data:`_CARD_COMPOSITION_TOLERANCE` (:func:`close_compositions`) and the same space group (when the
+    card gives one), and in both cases a cell volume within 3 %."""
     if abs(card.volume_a3 / volume - 1) >= 0.03:
         return False
     if card.formula == phase.formula:
         return True
-    ours, theirs = Composition(phase.formula).fractional_composition, Composition(card.formula).fractional_composition
-    if set(ours.elements) != set(theirs.elements):
-        return False
-    close = all(abs(ours[el] - theirs[el]) <= _CARD_COMPOSITION_TOLERANCE for el in ours.elements)
+    close = close_compositions(card.formula, phase.formula)
     group = card.space_group.replace("_", "").replace(" ", "")
     return close and group not in ("", "?") and group == phase.space_group.replace("_", "").replace(" ", "")
 
@@ -861,7 +904,7 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
               min_explained, min_distinct, max_strain, n_candidates, min_orientation_gain, declared_elements,
               min_own_peaks):
     y = pattern.intensity.astype(float)
-    sigma = np.sqrt(np.maximum(y, 1.0)) if pattern.sigma is None else pattern.sigma
+    sigma = _counting_sigma(pattern)
     background = snip_background(y, half_width_points=max(5, round(2.0 / pattern.step_deg)))
     peaks = find_peaks(pattern, background=background, fit=False)
     fwhm0 = float(np.median(peaks.fwhm_deg)) if len(peaks) else 0.1
@@ -919,15 +962,10 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
             except (FitError, ValueError, np.linalg.LinAlgError):  # a failing trial is a rejected candidate
                 rejected.add(cand.index)
                 continue
-            gain = (rwp_now - result.rwp) / rwp_now if rwp_now > 0 else 0.0
-            explained = _explained_fraction(result, len(trial) - 1, sigma)
-            distinct = _distinct_fraction(result, len(trial) - 1, sigma)
-            own_peaks = _own_peaks(result, len(trial) - 1, sigma, peaks.two_theta_deg, tol)
-            # its own reflections must be observed too, not only the ones it shares with the others
-            explained = min(explained, _explained_fraction(result, len(trial) - 1, sigma, own_only=True))
-            if gain >= min_rwp_gain and _fraction(result, len(trial) - 1) >= min_weight_fraction \
-                    and explained >= min_explained \
-                    and distinct >= min_distinct and own_peaks >= min(min_own_peaks, len(peaks)):
+            ok, gain = _acceptable(result, rwp_before=rwp_now, sigma=sigma, peaks_deg=peaks.two_theta_deg, tol=tol,
+                                   min_rwp_gain=min_rwp_gain, min_weight_fraction=min_weight_fraction,
+                                   min_explained=min_explained, min_distinct=min_distinct, min_own_peaks=min_own_peaks)
+            if ok:
                 accepted = trial
                 info[cand.index] = {"gain": gain}
                 refinement, rwp_now = result, result.rwp
@@ -952,8 +990,9 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                                       min_orientation_gain, best_rwp)
         if database is not None:
             shortlist = database.everything_scored()
-        accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info,
-                                                fwhm0, orient, declared_elements, min_orientation_gain, best_rwp)
+        accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, sigma,
+                                                peaks, tol, info, orient, declared_elements, min_orientation_gain,
+                                                best_rwp, max_strain)
         accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
                                           min_weight_fraction, min_explained, orient)
     if refinement is not None:
@@ -976,7 +1015,7 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                 _explained_fraction(refinement, k, sigma), info.get(s.index, {}).get("gain", float("nan")),
                 peaks.two_theta_deg[hits], ph.peak_two_theta_deg[strong & ~present], ph.lattice, ph.lattice_error,
                 ph.weight_fraction, ph.weight_fraction_error, ph.cell_strain, ph.weight_fraction_stat_error,
-                ph.weight_fraction_sys_error))
+                ph.weight_fraction_sys_error, tuple(info.get(s.index, {}).get("equally_good", ()))))
             if ph.cell_strain > _SUSPECT_CELL_STRAIN:
                 warnings.warn(f"{pattern.source or 'pattern'}: the refined cell of {ph.formula} ({ph.name}) differs "
                               f"from its reference by {100 * ph.cell_strain:.1f} %; its reflections may be fitted to "
@@ -987,7 +1026,7 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
     if database is not None:
         ranked = sorted(database.everything_scored(), key=lambda s: -s.figure_of_merit)
     status, reasons = _verdict(phases, refinement, n_candidates, len(peaks), int((~all_matched).sum()),
-                               unexplained_share, failed)
+                               unexplained_share, failed, declared_elements is not None)
     return PhaseIdentification(tuple(phases), refinement, peaks, peaks.two_theta_deg[~all_matched],
                                tuple(ranked[:20]), n_candidates, tuple(failed), pattern, status, tuple(reasons),
                                unexplained_share)
@@ -1000,7 +1039,7 @@ _UNEXPLAINED_WARNING = 0.05
 _UNEXPLAINED_POOR = 0.25
 
 
-def _verdict(phases, refinement, n_candidates, n_peaks, n_unexplained, unexplained_share, failed):
+def _verdict(phases, refinement, n_candidates, n_peaks, n_unexplained, unexplained_share, failed, declared):
     """Quality verdict ('ok' / 'warning' / 'poor') and its reasons, as sentences."""
     reasons, status = [], "ok"
     if not phases:
@@ -1017,6 +1056,12 @@ def _verdict(phases, refinement, n_candidates, n_peaks, n_unexplained, unexplain
             status = "poor" if status == "poor" else "warning"
             reasons.append(f"the refined cell of {phase.formula} differs from its reference by "
                            f"{100 * phase.cell_strain:.1f} %: its reflections may be fitted to another phase's peaks")
+    for phase in phases:
+        if phase.equally_good:
+            status = "poor" if status == "poor" else "warning"
+            hint = "" if declared else "; declare the sample's elements"
+            reasons.append(f"{phase.formula} fits no better than {', '.join(phase.equally_good)} in its place: the "
+                           f"pattern cannot tell them apart{hint}")
     if refinement is not None and not refinement.success:
         status = "poor" if status == "poor" else "warning"
         reasons.append(f"the final refinement did not converge ({refinement.message})")
@@ -1087,28 +1132,66 @@ def _refit(pattern, refs, accepted, refinement, background, orient, *, replace=N
                                 preferred_orientation=[orient.get(s.index) for s in trial])
 
 
+# March-Dollase ratios of the quick texture scan (:func:`_quick_orientation`; r < 1 platelets on the axis
+# plane, r > 1 needles along it; the refinement bounds r to 0.3-3)
+_QUICK_R = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.15, 1.3, 1.5, 1.8, 2.2, 2.8)
+
+
+def _quick_orientation(pattern, refs, accepted, refinement, background, k):
+    """The low-index axis (:func:`_orientation_axes`) whose best March-Dollase ratio (over ``_QUICK_R``)
+    lowers the quick linear fit (:mod:`xrd.quick_fit`) of random-powder phase k most, with the other
+    phases' refined profiles fixed; returns (axis or None, relative Rwp decrease)."""
+    ref, phase = refs[accepted[k].index], refinement.phases[k]
+    sigma = _counting_sigma(pattern)
+    others = [c for j, c in enumerate(refinement.phase_curves) if j != k]
+    d = d_spacing_angstrom(ref.hkl, phase.lattice)
+
+    def rwp(intensity):
+        curve = stick_curve(pattern, d, intensity, zero_shift_deg=refinement.zero_shift_deg,
+                            fwhm_deg=phase.fwhm_deg, eta=refinement.eta)
+        return linear_rwp(pattern, background, sigma, others + [curve])[0]
+
+    base = rwp(ref.intensity)
+    best_axis, best = None, base
+    for axis in _orientation_axes(ref.lattice):
+        cos2 = _orientation_cosines(ref.hkl, ref.lattice, axis)
+        for r in _QUICK_R:
+            value = rwp(ref.intensity * _march_dollase(cos2, r))
+            if value < best:
+                best_axis, best = axis, value
+    return best_axis, (base - best) / base if base > 0 else 0.0
+
+
 def _best_orientation(pattern, refs, accepted, refinement, background, orient, k, min_gain):
-    """Try a March-Dollase axis for phase k of the accepted set.
+    """Try a March-Dollase preferred orientation for random-powder phase k of the accepted set: the axis
+    the quick scan finds best (:func:`_quick_orientation`) is refined when the scan gains at least half of
+    ``min_gain`` (the fixed profiles of the scan are a feasible point of the refinement, so it gains at
+    least about as much).
 
     Returns
     -------
-    axis, result : the best axis and its refinement when it lowers Rwp by ``min_gain``
-        (relative), else None and the given refinement.
+    axis, result : the axis and its refinement when it lowers Rwp by ``min_gain`` (relative), else None
+        and the given refinement.
     best_rwp : float
-        The lowest Rwp reached with or without an axis (for comparing candidates on equal terms).
+        The lowest Rwp reached with or without the axis (for comparing candidates on equal terms).
     """
-    index = accepted[k].index
-    best_axis, best = None, refinement
-    for axis in _orientation_axes(refs[index].lattice):
-        try:
-            _, result = _refit(pattern, refs, accepted, refinement, background, {**orient, index: axis})
-        except (FitError, ValueError, np.linalg.LinAlgError):  # an orientation that cannot be fitted is not kept
-            continue
-        if result.rwp < best.rwp:
-            best_axis, best = axis, result
-    if best.rwp < (1 - min_gain) * refinement.rwp:
-        return best_axis, best, best.rwp
-    return None, refinement, best.rwp
+    axis, quick_gain = _quick_orientation(pattern, refs, accepted, refinement, background, k)
+    if axis is None or quick_gain < 0.5 * min_gain:
+        return None, refinement, refinement.rwp
+    try:
+        _, result = _refit(pattern, refs, accepted, refinement, background,
+                           {**orient, accepted[k].index: axis})
+    except (FitError, ValueError, np.linalg.LinAlgError):  # an orientation that cannot be fitted is not kept
+        return None, refinement, refinement.rwp
+    if result.rwp < (1 - min_gain) * refinement.rwp:
+        return axis, result, result.rwp
+    return None, refinement, min(result.rwp, refinement.rwp)
+
+
+def _counting_sigma(pattern: Pattern) -> np.ndarray:
+    """The pattern's standard deviations, or Poisson ones, sqrt(max(counts, 1))."""
+    y = pattern.intensity.astype(float)
+    return np.sqrt(np.maximum(y, 1.0)) if pattern.sigma is None else pattern.sigma
 
 
 def _fit_orientation(pattern, refs, accepted, refinement, background, orient, oriented, min_gain, best_rwp=None):
@@ -1129,34 +1212,141 @@ def _fit_orientation(pattern, refs, accepted, refinement, background, orient, or
     return refinement
 
 
-def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, info, fwhm0, orient,
-                     declared_elements, min_gain, best_rwp):
-    """Try alternatives to each accepted phase in its place (the ``_ORIENTED_ALTERNATIVES`` that fit
-    best without texture, each with its own best preferred orientation) and keep one that lowers Rwp
-    by more than 1 % (relative). Alternatives are the
-    other screened structures of the same formula (polymorphs) and isostructural ones of another
-    formula (same space group, cell volume within 5 %), which the peak positions alone cannot tell
-    apart (e.g. rock-salt NiO and TiO). When the two fit equally well (Rwp within ``min_gain``),
-    relative intensities cannot decide either (a texture of one mimics the scattering-factor
-    contrast of the other); then, if ``declared_elements`` were given, the alternative is kept
-    when it accounts for more of them than the other accepted phases leave unexplained. ``best_rwp``
-    holds the lowest Rwp each untextured accepted phase reached with an orientation axis."""
+# Alternatives refined in an accepted phase's place (the best by the quick linear fit, xrd.quick_fit); of them
+# the _ORIENTED_ALTERNATIVES closest after refinement have their preferred orientation searched too.
+_SWAP_REFITS = 3
+# An alternative "falls on the same peaks" as an accepted phase when _SAME_PEAKS of its strong reflections'
+# intensity lies on observed peaks the phase indexes and its reflections cover _SAME_PEAKS_COVER of those peaks'
+# area (less: a structure of higher symmetry has fewer reflections, e.g. Ia-3 In2O3 against I-43m tennantite,
+# whose extra reflections may sit on another phase's peaks).
+_SAME_PEAKS = 0.8
+_SAME_PEAKS_COVER = 0.5
+# In a tie, a cell closer to its reference by more than this (fraction) is the simpler explanation.
+_SIMPLER_STRAIN = 0.005
+
+
+def _falls_on_same_peaks(ref: ReferencePattern, alt: ScreenResult, pattern: Pattern, peaks: PeakList, own, tol) -> bool:
+    """Whether a screened candidate's strong reflections (>= 5 % of its strongest, at its screened strain and
+    zero shift) fall on the observed peaks an accepted phase indexes (``own``, mask over ``peaks``) and cover
+    them (``_SAME_PEAKS`` of its intensity on them, ``_SAME_PEAKS_COVER`` of their area covered)."""
+    if ref.intensity.size == 0 or not own.any():
+        return False
+    strong = ref.intensity >= 0.05 * ref.intensity.max()
+    sin = pattern.wavelength_angstrom / (2 * ref.d_spacing_angstrom()[strong] * (1 + alt.strain))
+    ok = sin < 1
+    positions = np.degrees(2 * np.arcsin(sin[ok])) + alt.zero_shift_deg
+    inside = (positions >= pattern.two_theta_deg[0]) & (positions <= pattern.two_theta_deg[-1])
+    if not inside.any():
+        return False
+    positions, intensity = positions[inside], ref.intensity[strong][ok][inside]
+    distance = np.abs(peaks.two_theta_deg[None, :] - positions[:, None])
+    nearest = distance.argmin(axis=1)
+    on_own = (distance[np.arange(positions.size), nearest] <= tol) & own[nearest]
+    covered = np.zeros(own.size, bool)
+    covered[nearest[on_own]] = True
+    return bool(intensity[on_own].sum() >= _SAME_PEAKS * intensity.sum()
+                and peaks.area[covered].sum() >= _SAME_PEAKS_COVER * peaks.area[own].sum())
+
+
+def _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol):
+    """Screened candidates that could stand in accepted phase k's place, one per (formula, space group), the
+    closest in volume: polymorphs (same formula, another space group), isostructural entries (same space
+    group, volume within 5 %) and any other whose reflections fall on the same observed peaks
+    (:func:`_falls_on_same_peaks`; e.g. body-centred cubic In2O3 and tennantite). Lightly substituted variants
+    of phase k (:func:`_is_substituted_variant`), which the pattern cannot tell from it, are left out.
+
+    Returns
+    -------
+    list of (ScreenResult, bool)
+        The alternatives and whether each is isostructural with phase k.
+    """
+    current, phase = accepted[k], refinement.phases[k]
+    own = _matched(_with_kalpha2(phase.peak_two_theta_deg, pattern, refinement.zero_shift_deg), peaks.two_theta_deg,
+                   tol)
+    taken = {s.index for s in accepted}
+    best: dict[tuple, tuple] = {}
+    for alt in scored:
+        key = (alt.formula, alt.space_group)
+        if alt.index in taken or key == (current.formula, current.space_group):
+            continue
+        ref = refs[alt.index]
+        mismatch = abs(ref.volume_a3 * (1 + alt.strain) ** 3 / phase.volume_a3 - 1)
+        isostructural = alt.space_group == current.space_group and mismatch < 0.05
+        polymorph = alt.formula == current.formula
+        if not (isostructural or polymorph or _falls_on_same_peaks(ref, alt, pattern, peaks, own, tol)):
+            continue
+        if _is_substituted_variant(ref, refs[current.index]):
+            continue
+        if key not in best or mismatch < best[key][0]:
+            best[key] = (mismatch, alt, isostructural)
+    return [(alt, isostructural) for _, alt, isostructural in best.values()]
+
+
+def _quick_rwp_in_place(pattern, refs, alt, isostructural, refinement, k, background, sigma) -> float:
+    """Rwp of the quick linear fit (:mod:`xrd.quick_fit`) with candidate ``alt`` in place of refined phase k,
+    rendered with phase k's widths: an isostructural candidate at phase k's refined cell volume and zero
+    shift, another at its screened strain and zero shift. Infinite when its scale comes out negative."""
+    phase, ref = refinement.phases[k], refs[alt.index]
+    if isostructural:
+        d = ref.d_spacing_angstrom() * (phase.volume_a3 / ref.volume_a3) ** (1 / 3)
+        zero = refinement.zero_shift_deg
+    else:
+        d, zero = ref.d_spacing_angstrom() * (1 + alt.strain), alt.zero_shift_deg
+    curve = stick_curve(pattern, d, ref.intensity, zero_shift_deg=zero, fwhm_deg=phase.fwhm_deg, eta=refinement.eta)
+    others = [c for j, c in enumerate(refinement.phase_curves) if j != k]
+    rwp, coef = linear_rwp(pattern, background, sigma, others + [curve])
+    return rwp if coef[len(others)] > 0 else float("inf")
+
+
+def _simpler(alt_random_rwp, alt_strain, current_random_rwp, current_strain) -> bool:
+    """Of two candidates that fit equally well each with its best texture, whether the alternative is the
+    simpler explanation: it fits better as a random powder (Rwp lower by more than 1 %; a March-Dollase
+    texture is a free parameter that can mimic a scattering-factor contrast), or as well (within 1 %) with
+    a cell closer to its reference by more than ``_SIMPLER_STRAIN``."""
+    if alt_random_rwp < 0.99 * current_random_rwp:
+        return True
+    if alt_random_rwp > 1.01 * current_random_rwp:
+        return False
+    return alt_strain < current_strain - _SIMPLER_STRAIN
+
+
+def _declared_coverage(refs, accepted, k, candidate, declared_elements) -> int:
+    """Number of the declared elements that ``candidate`` in place k accounts for and the other accepted
+    phases leave unexplained (0 without declared elements)."""
+    if declared_elements is None:
+        return 0
+    others = frozenset().union(*(refs[s.index].elements for j, s in enumerate(accepted) if j != k))
+    return len((refs[candidate.index].elements & declared_elements) - others)
+
+
+def _swap_polymorphs(pattern, refs, scored, accepted, refinement, background, sigma, peaks, tol, info, orient,
+                     declared_elements, min_gain, best_rwp, max_strain):
+    """Try alternatives to each accepted phase in its place and keep one that fits better.
+
+    The alternatives (:func:`_alternatives`: polymorphs, isostructural entries, entries falling on the same
+    peaks) are ranked by a quick linear fit in the phase's place (:func:`_quick_rwp_in_place`); the best
+    ``_SWAP_REFITS`` are refined, and the ``_ORIENTED_ALTERNATIVES`` best of those whose refined cell stays
+    within ``max_strain`` of their reference have their preferred orientation searched. One that lowers Rwp
+    by more than 1 % (relative) replaces the phase. When the two fit equally well (Rwp within ``min_gain``),
+    relative intensities cannot decide (a texture of one mimics the scattering-factor contrast of the
+    other): the alternative is kept when it accounts for more of the ``declared_elements`` than the other
+    accepted phases leave unexplained, and, when the elements do not decide, when it is the simpler explanation (:func:`_simpler`: a better fit as a random powder, or a cell
+    closer to its reference). Candidates compared that fit within ``min_gain`` of the phase kept and that the
+    declared elements do not set apart are recorded as equally good (``info[index]["equally_good"]``):
+    however the tie was broken, the pattern cannot tell them apart. ``best_rwp`` holds the lowest Rwp each
+    untextured accepted phase reached with an orientation axis."""
     for k in range(len(accepted)):
-        # the current phase's best Rwp with any orientation, computed when first needed
         current = accepted[k]
         current_rwp = refinement.rwp if current.index in orient else best_rwp.get(current.index)
+        current_random = None  # (Rwp, cell strain) of the current phase as a random powder, when first needed
         alt_orient = {i: a for i, a in orient.items() if i != current.index}
+        quick = sorted(((_quick_rwp_in_place(pattern, refs, alt, iso, refinement, k, background, sigma), alt, iso)
+                        for alt, iso in _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol)),
+                       key=lambda item: item[0])
         refitted = []
-        for alt in shortlist:
-            # candidates rejected as an addition may still be the better replacement
-            if alt.index == current.index or any(alt.index == s.index for s in accepted):
-                continue
-            volume = refs[alt.index].volume_a3 * (1 + alt.strain) ** 3
-            isostructural = alt.space_group == current.space_group and \
-                abs(volume / refinement.phases[k].volume_a3 - 1) < 0.05
-            polymorph = alt.formula == current.formula and alt.space_group != current.space_group
-            if not (isostructural or polymorph):
-                continue
+        for quick_rwp, alt, isostructural in quick[:_SWAP_REFITS]:
+            if not np.isfinite(quick_rwp):
+                break
             try:
                 trial, result = _refit(pattern, refs, accepted, refinement, background, alt_orient,
                                        replace=(k, alt))
@@ -1166,64 +1356,63 @@ def _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background,
             # candidate may be (texture and scattering-factor contrast both rescale its intensities)
             if not isostructural and result.rwp > 1.2 * refinement.rwp:
                 continue
+            # a cell strained beyond the search's range is another compound's cell fitted to these peaks
+            if result.phases[k].cell_strain > max_strain:
+                continue
             refitted.append((result.rwp, alt, trial, result))
-        # the orientation search (a refinement per axis) only for the closest alternatives: a family of
-        # isostructural entries (e.g. a dozen Li-Ti-O spinels) would otherwise cost four refinements each
         refitted.sort(key=lambda item: item[0])
+        # (candidate, its best Rwp in place k) of everything compared, for the equally good ones at the end
+        compared = [(current, current_rwp)]
         for _, alt, trial, result in refitted[:_ORIENTED_ALTERNATIVES]:
             current = accepted[k]
-            others = frozenset().union(*(refs[s.index].elements for j, s in enumerate(accepted) if j != k))
+            random = (result.rwp, result.phases[k].cell_strain)
             axis, result, alt_rwp = _best_orientation(pattern, refs, trial, result, background, alt_orient, k,
                                                       min_gain)
             if current_rwp is None:
                 current_rwp = _best_orientation(pattern, refs, accepted, refinement, background, orient, k, min_gain)[2]
+                compared[0] = (current, current_rwp)
+            compared.append((alt, alt_rwp))
             better = alt_rwp < 0.99 * current_rwp
-            tie = alt_rwp < (1 + min_gain) * current_rwp
-            covers_more = declared_elements is not None and \
-                len((refs[alt.index].elements & declared_elements) - others) > \
-                len((refs[current.index].elements & declared_elements) - others)
-            if better or (tie and covers_more):
+            if not better and alt_rwp < (1 + min_gain) * current_rwp:
+                gained, lost = (_declared_coverage(refs, accepted, k, s, declared_elements) for s in (alt, current))
+                if gained == lost and current_random is None:
+                    plain = refinement if current.index not in orient else \
+                        _refit(pattern, refs, accepted, refinement, background, alt_orient)[1]
+                    current_random = (plain.rwp, plain.phases[k].cell_strain)
+                better = gained > lost or (gained == lost and _simpler(*random, *current_random))
+            if better:
                 info[alt.index] = info.get(current.index, {})
                 orient.pop(current.index, None)
                 if axis is not None:
                     orient[alt.index] = axis
                 accepted, refinement, current_rwp = trial, result, alt_rwp
+                current_random = random
+        final = accepted[k]
+        coverage = _declared_coverage(refs, accepted, k, final, declared_elements)
+        equally_good = tuple(f"{s.formula} ({s.space_group})" for s, rwp in compared
+                             if s.index != final.index and rwp is not None and rwp < (1 + min_gain) * current_rwp
+                             and _declared_coverage(refs, accepted, k, s, declared_elements) == coverage)
+        if equally_good:
+            info[final.index] = {**info.get(final.index, {}), "equally_good": equally_good}
     return accepted, refinement
 
 
 def _rank_additions(pattern, refs, shortlist, accepted, refinement, background, sigma, fwhm0, rejected):
-    """Order the shortlisted candidates by the relative Rwp decrease they give when added to a linear fit."""
-    x, y = pattern.two_theta_deg, pattern.intensity.astype(float)
+    """Order the shortlisted candidates by the relative Rwp decrease they give when added to the quick linear
+    fit (:mod:`xrd.quick_fit`) at their screened strain and zero shift."""
     taken = {(s.formula, s.space_group) for s in accepted}
     base_cols = [] if refinement is None else list(refinement.phase_curves)
-    weights = 1.0 / sigma
-    target = (y - background) * weights
+    base_rwp, _ = linear_rwp(pattern, background, sigma, base_cols)
     out = []
-    extra = [np.ones_like(x), np.linspace(-1, 1, x.size)]
-    a0 = np.stack(base_cols + extra, axis=1) * weights[:, None]
-    resid0 = target - a0 @ np.linalg.lstsq(a0, target, rcond=None)[0]
-    base_rwp = float(np.sqrt(resid0 @ resid0 / np.sum((y * weights) ** 2)))
     for cand in shortlist:
         if cand.index in rejected or (cand.formula, cand.space_group) in taken:
             continue
         ref = refs[cand.index]
-        d = ref.d_spacing_angstrom() * (1 + cand.strain)
-        cols = list(base_cols)
-        curve = np.zeros_like(x)
-        for lam, w in ((pattern.wavelength_angstrom, 1.0), (pattern.wavelength2_angstrom, pattern.kalpha2_ratio)):
-            if not w > 0:
-                continue
-            sin = lam / (2 * d)
-            ok = sin < 1
-            pos = np.degrees(2 * np.arcsin(sin[ok])) + cand.zero_shift_deg
-            curve += render_sticks(x, pos, w * ref.intensity[ok], fwhm0, 0.5)
-        cols.append(curve)
-        a = np.stack(cols + extra, axis=1) * weights[:, None]
-        coef, *_ = np.linalg.lstsq(a, target, rcond=None)
+        curve = stick_curve(pattern, ref.d_spacing_angstrom() * (1 + cand.strain), ref.intensity,
+                            zero_shift_deg=cand.zero_shift_deg, fwhm_deg=fwhm0)
+        rwp, coef = linear_rwp(pattern, background, sigma, base_cols + [curve])
         if coef[len(base_cols)] <= 0:
             continue
-        resid = target - a @ coef
-        rwp = float(np.sqrt(resid @ resid / np.sum((y * weights) ** 2)))
         out.append((cand, (base_rwp - rwp) / base_rwp if base_rwp > 0 else 0.0))
     out.sort(key=lambda item: -item[1])
     return out

@@ -308,3 +308,23 @@ def test_whole_database_search_takes_the_parent_of_a_lightly_substituted_variant
     assert sorted(result.formulas) == ["V2O5", "ZnO"]
     for phase in result.phases:
         assert phase.weight_fraction == pytest.approx({"V2O5": 0.6008, "ZnO": 0.4010}[phase.formula], abs=0.07)
+
+
+def test_isostructural_candidates_the_pattern_cannot_tell_apart_are_flagged(shared_data):
+    # rock-salt NiO (AMCSD 17028, a = 4.18 A) and TiO (AMCSD 11427, a = 4.177 A) share every peak position; with a
+    # texture either matches the relative intensities of the Dara V2O5/NiO mixture (truth from its file name:
+    # 40.05 wt% V2O5, 60.16 wt% NiO). Without elements the search must not present its pick as certain.
+    pattern = read_pattern(shared_data / "xrd/dara_precursor_mixture/V2O5_0p4005-NiO_0p6016--2min.xrdml")
+    candidates = ["amcsd:13890", "amcsd:17028", "amcsd:11427"]
+    blind = identify_phases(pattern, candidates)
+    rock_salt = next(p for p in blind.phases if p.space_group == "Fm-3m")
+    other = {"NiO": "TiO", "TiO": "NiO"}[rock_salt.formula]
+    assert f"{other} (Fm-3m)" in rock_salt.equally_good
+    assert blind.status == "warning"
+    assert any("cannot tell them apart" in reason and "declare the sample's elements" in reason
+               for reason in blind.quality_reasons)
+    # declared elements decide, and then nothing is flagged
+    informed = identify_phases(pattern, candidates, elements=["V", "Ni", "O"])
+    assert sorted(informed.formulas) == ["NiO", "V2O5"]
+    assert all(not p.equally_good for p in informed.phases) and informed.status == "ok"
+    assert informed.phases[0].weight_fraction == pytest.approx(0.6016, abs=0.05)

@@ -131,14 +131,21 @@ def _probe(files, p) -> None:
         xrd.read_card(card, wavelength_angstrom=pattern.wavelength_angstrom)
 
 
+def _phase_label(phase, *, card: bool = True) -> str:
+    """Formula (with its card label) and the candidates the pattern cannot tell from it (``equally_good``):
+    'TiO / NiO / VN' says the search could not decide."""
+    label = f"{phase.formula} ({phase.card})" if card and phase.card else phase.formula
+    return " / ".join([label] + [name.split(" (")[0] for name in phase.equally_good])
+
+
 def _phase_table(result) -> Table:
     rows = []
     for phase in result.phases:
         a, b, c, al, be, ga = phase.lattice
         ea, eb, ec = phase.lattice_error[:3]
         angles = "/".join(f"{v:.2f}" for v in (al, be, ga))
-        rows.append((phase.formula, phase.space_group, phase.card or phase.name, format_measurement(a, ea),
-                     format_measurement(b, eb), format_measurement(c, ec), angles,
+        rows.append((_phase_label(phase, card=False), phase.space_group, phase.card or phase.name,
+                     format_measurement(a, ea), format_measurement(b, eb), format_measurement(c, ec), angles,
                      format_measurement(100 * phase.weight_fraction, 100 * phase.weight_fraction_error),
                      f"{100 * phase.weight_fraction_stat_error:.2g} / {100 * phase.weight_fraction_sys_error:.2g}",
                      f"{100 * phase.cell_strain:.2f}", f"{phase.figure_of_merit:.2f}"))
@@ -243,8 +250,8 @@ def build(inp: SectionInput) -> Section:
                    quantities=tuple(quantities), figures=tuple(figures), tables=tuple(tables),
                    parameters=parameters, origins=origins, summary=summary, result=result, status=status,
                    reasons=tuple(reasons),
-                   headline=(Quantity("phases found", ", ".join(f"{ph.formula} ({ph.card})" if ph.card else ph.formula
-                                                             for ph in result.phases) or "none", ""),))
+                   headline=(Quantity("phases found", ", ".join(_phase_label(ph) for ph in result.phases) or "none",
+                                      ""),))
 
 
 def _wfrac(section, formula: str) -> tuple[float, float]:
