@@ -57,6 +57,7 @@ from xrd.references import (
 from xrd.refinement import (
     PhaseResult,
     Refinement,
+    bragg_two_theta_deg,
     d_spacing_angstrom,
     lattice_constraints,
     refine_phases,
@@ -92,6 +93,7 @@ __all__ = [
     "check_candidate",
     "cif_folder",
     "crystallite_size",
+    "bragg_two_theta_deg",
     "d_spacing_angstrom",
     "database_candidates",
     "database_references",

@@ -78,9 +78,11 @@ from xrd.references import (
 )
 from xrd.refinement import (
     Refinement,
+    _counting_sigma,
     _march_dollase,
     _orientation_cosines,
     _single_thread_blas,
+    bragg_two_theta_deg,
     d_spacing_angstrom,
     fit_fixed_shapes,
     refine_phases,
@@ -588,7 +590,8 @@ class _DatabaseShortlist:
         ref = self.refs[i]
         if ref.space_group == "?":
             return None
-        variants = [j for j in self._by_space_group.get(ref.space_group, ()) if _is_substituted_variant(ref, self.refs[j])]
+        variants = [j for j in self._by_space_group.get(ref.space_group, ())
+                    if _is_substituted_variant(ref, self.refs[j])]
         if not variants:
             return None
         return min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
@@ -697,8 +700,7 @@ def _with_kalpha2(positions_deg, pattern: Pattern, zero_shift_deg: float) -> np.
     if not pattern.kalpha2_ratio > 0 or positions_deg.size == 0:
         return positions_deg
     d = pattern.wavelength_angstrom / (2 * np.sin(np.radians(positions_deg - zero_shift_deg) / 2))
-    sin2 = pattern.wavelength2_angstrom / (2 * d)
-    second = np.degrees(2 * np.arcsin(sin2[sin2 < 1])) + zero_shift_deg
+    second = bragg_two_theta_deg(d, pattern.wavelength2_angstrom)[0] + zero_shift_deg
     return np.concatenate([positions_deg, second])
 
 
@@ -1141,15 +1143,12 @@ def _quick_orientation(pattern, refs, accepted, refinement, background, k):
     """The low-index axis (:func:`_orientation_axes`) whose best March-Dollase ratio (over ``_QUICK_R``)
     lowers the quick linear fit (:mod:`xrd.quick_fit`) of random-powder phase k most, with the other
     phases' refined profiles fixed; returns (axis or None, relative Rwp decrease)."""
-    ref, phase = refs[accepted[k].index], refinement.phases[k]
+    ref = refs[accepted[k].index]
     sigma = _counting_sigma(pattern)
-    others = [c for j, c in enumerate(refinement.phase_curves) if j != k]
-    d = d_spacing_angstrom(ref.hkl, phase.lattice)
+    d = d_spacing_angstrom(ref.hkl, refinement.phases[k].lattice)
 
     def rwp(intensity):
-        curve = stick_curve(pattern, d, intensity, zero_shift_deg=refinement.zero_shift_deg,
-                            fwhm_deg=phase.fwhm_deg, eta=refinement.eta)
-        return linear_rwp(pattern, background, sigma, others + [curve])[0]
+        return _rwp_in_place(pattern, refinement, k, d, intensity, refinement.zero_shift_deg, background, sigma)[0]
 
     base = rwp(ref.intensity)
     best_axis, best = None, base
@@ -1186,12 +1185,6 @@ def _best_orientation(pattern, refs, accepted, refinement, background, orient, k
     if result.rwp < (1 - min_gain) * refinement.rwp:
         return axis, result, result.rwp
     return None, refinement, min(result.rwp, refinement.rwp)
-
-
-def _counting_sigma(pattern: Pattern) -> np.ndarray:
-    """The pattern's standard deviations, or Poisson ones, sqrt(max(counts, 1))."""
-    y = pattern.intensity.astype(float)
-    return np.sqrt(np.maximum(y, 1.0)) if pattern.sigma is None else pattern.sigma
 
 
 def _fit_orientation(pattern, refs, accepted, refinement, background, orient, oriented, min_gain, best_rwp=None):
@@ -1232,9 +1225,9 @@ def _falls_on_same_peaks(ref: ReferencePattern, alt: ScreenResult, pattern: Patt
     if ref.intensity.size == 0 or not own.any():
         return False
     strong = ref.intensity >= 0.05 * ref.intensity.max()
-    sin = pattern.wavelength_angstrom / (2 * ref.d_spacing_angstrom()[strong] * (1 + alt.strain))
-    ok = sin < 1
-    positions = np.degrees(2 * np.arcsin(sin[ok])) + alt.zero_shift_deg
+    positions, ok = bragg_two_theta_deg(ref.d_spacing_angstrom()[strong] * (1 + alt.strain),
+                                        pattern.wavelength_angstrom)
+    positions = positions + alt.zero_shift_deg
     inside = (positions >= pattern.two_theta_deg[0]) & (positions <= pattern.two_theta_deg[-1])
     if not inside.any():
         return False
@@ -1270,12 +1263,12 @@ def _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol):
         if alt.index in taken or key == (current.formula, current.space_group):
             continue
         ref = refs[alt.index]
+        if _is_substituted_variant(ref, refs[current.index]):
+            continue
         mismatch = abs(ref.volume_a3 * (1 + alt.strain) ** 3 / phase.volume_a3 - 1)
         isostructural = alt.space_group == current.space_group and mismatch < 0.05
         polymorph = alt.formula == current.formula
         if not (isostructural or polymorph or _falls_on_same_peaks(ref, alt, pattern, peaks, own, tol)):
-            continue
-        if _is_substituted_variant(ref, refs[current.index]):
             continue
         if key not in best or mismatch < best[key][0]:
             best[key] = (mismatch, alt, isostructural)
@@ -1283,19 +1276,29 @@ def _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol):
 
 
 def _quick_rwp_in_place(pattern, refs, alt, isostructural, refinement, k, background, sigma) -> float:
-    """Rwp of the quick linear fit (:mod:`xrd.quick_fit`) with candidate ``alt`` in place of refined phase k,
-    rendered with phase k's widths: an isostructural candidate at phase k's refined cell volume and zero
-    shift, another at its screened strain and zero shift. Infinite when its scale comes out negative."""
+    """Rwp of the quick linear fit with candidate ``alt`` in place of refined phase k (:func:`_rwp_in_place`):
+    an isostructural candidate at phase k's refined cell volume and zero shift, another at its screened
+    strain and zero shift. Infinite when its scale comes out negative."""
     phase, ref = refinement.phases[k], refs[alt.index]
     if isostructural:
         d = ref.d_spacing_angstrom() * (phase.volume_a3 / ref.volume_a3) ** (1 / 3)
         zero = refinement.zero_shift_deg
     else:
         d, zero = ref.d_spacing_angstrom() * (1 + alt.strain), alt.zero_shift_deg
-    curve = stick_curve(pattern, d, ref.intensity, zero_shift_deg=zero, fwhm_deg=phase.fwhm_deg, eta=refinement.eta)
+    rwp, scale = _rwp_in_place(pattern, refinement, k, d, ref.intensity, zero, background, sigma)
+    return rwp if scale > 0 else float("inf")
+
+
+def _rwp_in_place(pattern, refinement, k, d_angstrom, intensity, zero_shift_deg, background, sigma):
+    """Quick linear fit (:mod:`xrd.quick_fit`) with refined phase k's curve replaced by the given reflections
+    (spacings in angstrom, intensities), rendered with phase k's widths and the refinement's Lorentzian
+    fraction at the given zero shift (degrees), the other phases' refined curves kept; returns (Rwp, the
+    reflections' scale)."""
+    curve = stick_curve(pattern, d_angstrom, intensity, zero_shift_deg=zero_shift_deg,
+                        fwhm_deg=refinement.phases[k].fwhm_deg, eta=refinement.eta)
     others = [c for j, c in enumerate(refinement.phase_curves) if j != k]
     rwp, coef = linear_rwp(pattern, background, sigma, others + [curve])
-    return rwp if coef[len(others)] > 0 else float("inf")
+    return rwp, coef[len(others)]
 
 
 def _simpler(alt_random_rwp, alt_strain, current_random_rwp, current_strain) -> bool:
@@ -1330,10 +1333,11 @@ def _swap_polymorphs(pattern, refs, scored, accepted, refinement, background, si
     by more than 1 % (relative) replaces the phase. When the two fit equally well (Rwp within ``min_gain``),
     relative intensities cannot decide (a texture of one mimics the scattering-factor contrast of the
     other): the alternative is kept when it accounts for more of the ``declared_elements`` than the other
-    accepted phases leave unexplained, and, when the elements do not decide, when it is the simpler explanation (:func:`_simpler`: a better fit as a random powder, or a cell
-    closer to its reference). Candidates compared that fit within ``min_gain`` of the phase kept and that the
-    declared elements do not set apart are recorded as equally good (``info[index]["equally_good"]``):
-    however the tie was broken, the pattern cannot tell them apart. ``best_rwp`` holds the lowest Rwp each
+    accepted phases leave unexplained, and, when the elements do not decide, when it is the simpler
+    explanation (:func:`_simpler`: a better fit as a random powder, or a cell closer to its reference).
+    Candidates compared that fit within ``min_gain`` of the phase kept and that the declared elements do not
+    set apart are recorded as equally good (``info[index]["equally_good"]``): however the tie was broken,
+    the pattern cannot tell them apart. ``best_rwp`` holds the lowest Rwp each
     untextured accepted phase reached with an orientation axis."""
     for k in range(len(accepted)):
         current = accepted[k]

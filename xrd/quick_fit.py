@@ -16,6 +16,7 @@ import numpy as np
 
 from xrd.pattern import Pattern
 from xrd.profiles import render_sticks
+from xrd.refinement import bragg_two_theta_deg
 
 __all__ = ["linear_rwp", "stick_curve"]
 
@@ -58,9 +59,8 @@ def stick_curve(pattern: Pattern, d_angstrom, intensity, *, zero_shift_deg: floa
                                (pattern.wavelength2_angstrom, pattern.kalpha2_ratio)):
         if not weight > 0:
             continue
-        sin = wavelength / (2 * d)
-        ok = sin < 1
-        positions = np.degrees(2 * np.arcsin(sin[ok])) + zero_shift_deg
+        positions, ok = bragg_two_theta_deg(d, wavelength)
+        positions = positions + zero_shift_deg
         width = fwhm_deg(positions) if callable(fwhm_deg) else fwhm_deg
         curve += render_sticks(x, positions, weight * intensity[ok], width, eta)
     return curve

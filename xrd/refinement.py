@@ -42,8 +42,8 @@ from xrd.processing import snip_background
 from xrd.profiles import pseudo_voigt, render_sticks
 from xrd.references import ReferencePattern
 
-__all__ = ["FixedShapeFit", "PhaseResult", "Refinement", "d_spacing_angstrom", "fit_fixed_shapes", "lattice_constraints",
-           "refine_phases"]
+__all__ = ["FixedShapeFit", "PhaseResult", "Refinement", "bragg_two_theta_deg", "d_spacing_angstrom", "fit_fixed_shapes",
+           "lattice_constraints", "refine_phases"]
 
 _TICK_COLORS = ("C2", "C1", "C4", "C5", "C6", "C8", "C9", "C7")  # C0 (difference) and C3 (calculated) excluded
 _LATTICE_NAMES = ("a_angstrom", "b_angstrom", "c_angstrom", "alpha_deg", "beta_deg", "gamma_deg")
@@ -77,6 +77,33 @@ def d_spacing_angstrom(hkl, lattice) -> np.ndarray:
     h = np.asarray(hkl, dtype=float)
     inv_d2 = np.einsum("ij,jk,ik->i", h, np.linalg.inv(metric), h)
     return 1.0 / np.sqrt(inv_d2)
+
+
+def bragg_two_theta_deg(d_angstrom, wavelength_angstrom: float):
+    """Diffraction angles from interplanar spacings by Bragg's law, λ = 2 d sin θ.
+
+    Parameters
+    ----------
+    d_angstrom : array_like, shape (m,)
+        Interplanar spacings, angstrom.
+    wavelength_angstrom : float
+        Wavelength, angstrom.
+
+    Returns
+    -------
+    two_theta_deg : ndarray
+        2θ in degrees of the reflections that diffract (λ / 2d < 1), in input order.
+    diffracts : ndarray of bool, shape (m,)
+        Which reflections those are.
+    """
+    sin = wavelength_angstrom / (2 * np.asarray(d_angstrom, dtype=float))
+    diffracts = sin < 1
+    return np.degrees(2 * np.arcsin(sin[diffracts])), diffracts
+
+
+def _counting_sigma(pattern: Pattern) -> np.ndarray:
+    """The pattern's standard deviations, or Poisson ones, sqrt(max(counts, 1))."""
+    return pattern.sigma if pattern.sigma is not None else np.sqrt(np.maximum(pattern.intensity.astype(float), 1.0))
 
 
 def lattice_constraints(lattice, *, rel_tol: float = 1e-4):
@@ -449,14 +476,11 @@ class _Model:
 
         def compute():
             d = d_spacing_angstrom(self.hkl[p], lattice)
-            s1 = self.wavelength / (2 * d)
-            ok = s1 < 1
-            d, s1 = d[ok], s1[ok]
-            angles, ok2 = [np.degrees(2 * np.arcsin(s1))], None
+            first, ok = bragg_two_theta_deg(d, self.wavelength)
+            angles, ok2 = [first], None
             if self.ratio > 0:
-                s2 = self.wavelength2 / (2 * d)
-                ok2 = s2 < 1
-                angles.append(np.degrees(2 * np.arcsin(s2[ok2])))
+                second, ok2 = bragg_two_theta_deg(d[ok], self.wavelength2)
+                angles.append(second)
             return angles, ok, ok2
 
         return _remember(self._memo, ("bragg", p, *lattice.tolist()), compute)
@@ -558,7 +582,7 @@ def fit_fixed_shapes(pattern: Pattern, background, curves=(), *, n_background: i
     FixedShapeFit
     """
     y = pattern.intensity.astype(float)
-    sigma = pattern.sigma if pattern.sigma is not None else np.sqrt(np.maximum(y, 1.0))
+    sigma = _counting_sigma(pattern)
     columns = np.stack([np.asarray(c, dtype=float) for c in curves], axis=1) if len(curves) else \
         np.zeros((y.size, 0))
     a = np.concatenate([columns, _chebyshev_basis(pattern.two_theta_deg, n_background)], axis=1)
@@ -769,7 +793,7 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         raise ValueError(f"n_background={n_background!r} must be between 0 and 12")
     x = pattern.two_theta_deg
     y = pattern.intensity.astype(float)
-    sigma = pattern.sigma if pattern.sigma is not None else np.sqrt(np.maximum(y, 1.0))
+    sigma = _counting_sigma(pattern)
     sigma = np.where(np.isfinite(sigma) & (sigma > 0), sigma, np.sqrt(np.maximum(y, 1.0)))
     fwhm0 = [initial_fwhm_deg or 0.1] * len(references) if fwhm_deg_per_phase is None else list(fwhm_deg_per_phase)
     if background is None:
@@ -880,10 +904,8 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
     for p, ref in enumerate(references):
         fixed, tie, _ = model.ties[p]
         lat_err = np.abs(tie) @ err_q[model.slices[p]] if errors_ok else np.where(tie.sum(axis=1) > 0, np.nan, 0.0)
-        d = d_spacing_angstrom(ref.hkl, lattices[p])
-        s1 = pattern.wavelength_angstrom / (2 * d)
-        ok = s1 < 1
-        pos = np.degrees(2 * np.arcsin(s1[ok])) + q[0]
+        pos, ok = bragg_two_theta_deg(d_spacing_angstrom(ref.hkl, lattices[p]), pattern.wavelength_angstrom)
+        pos = pos + q[0]
         inside = (pos >= x[0]) & (pos <= x[-1])
         w, u = model.widths(q, p)
         inten = ref.intensity

@@ -6,6 +6,7 @@ import numpy as np
 
 from xrd.pattern import CU_KALPHA1_ANGSTROM, CU_KALPHA2_ANGSTROM, Pattern, make_pattern
 from xrd.profiles import render_sticks
+from xrd.refinement import bragg_two_theta_deg
 
 __all__ = ["scales_for_weight_fractions", "simulate_pattern"]
 
@@ -79,9 +80,8 @@ def simulate_pattern(references, scales, *, two_theta_deg=None, fwhm_w_deg2=0.01
         d = ref.d_spacing_angstrom()
         lines = [(wavelength_angstrom, 1.0)] + ([(wavelength2_angstrom, kalpha2_ratio)] if kalpha2_ratio > 0 else [])
         for lam, weight in lines:
-            sin = lam / (2 * d)
-            ok = sin < 1
-            pos = np.degrees(2 * np.arcsin(sin[ok])) + zero_shift_deg
+            pos, ok = bragg_two_theta_deg(d, lam)
+            pos = pos + zero_shift_deg
             t = np.tan(np.radians(pos) / 2)
             net += render_sticks(x, pos, s * weight * ref.intensity[ok], np.sqrt(wp + up * t * t), eta)
     net *= peak_counts / net.max()
