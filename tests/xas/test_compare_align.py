@@ -10,6 +10,13 @@ import pytest
 import xas
 from xas.spectrum import XASSpectrum
 
+NOISE = 0.004  # standard deviation of the noise added to the before/after pairs (normalised units)
+
+
+def _noisy(s_grid, mu, rng):
+    """A spectrum on s_grid: mu plus normal noise of standard deviation NOISE."""
+    return XASSpectrum(s_grid, mu + rng.normal(0, NOISE, s_grid.size))
+
 
 @pytest.mark.parametrize("shift_ev", [-3.0, -0.5, 0.05, 0.3, 2.2])
 def test_align_recovers_known_shift(model_edge, s_grid, shift_ev):
@@ -30,8 +37,8 @@ def test_align_recovers_known_shift(model_edge, s_grid, shift_ev):
 def test_identical_with_noise_unchanged(model_edge, s_grid, seed):
     rng = np.random.default_rng(seed)
     truth = model_edge(s_grid, 2472.0)
-    before = XASSpectrum(s_grid, 0.8 * truth + 0.1 + rng.normal(0, 0.004, s_grid.size))
-    after = XASSpectrum(s_grid, 1.1 * truth + 0.05 + rng.normal(0, 0.004, s_grid.size))
+    before = _noisy(s_grid, 0.8 * truth + 0.1, rng)
+    after = _noisy(s_grid, 1.1 * truth + 0.05, rng)
     result = xas.compare(before, after)
     assert not result.changed, result.report()
     assert result.verdict == "unchanged within noise"
@@ -41,8 +48,8 @@ def test_identical_with_noise_unchanged(model_edge, s_grid, seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_half_ev_shift_is_a_change(model_edge, s_grid, seed):
     rng = np.random.default_rng(100 + seed)
-    before = XASSpectrum(s_grid, model_edge(s_grid, 2472.0) + rng.normal(0, 0.004, s_grid.size))
-    after = XASSpectrum(s_grid, model_edge(s_grid, 2472.5) + rng.normal(0, 0.004, s_grid.size))
+    before = _noisy(s_grid, model_edge(s_grid, 2472.0), rng)
+    after = _noisy(s_grid, model_edge(s_grid, 2472.5), rng)
     result = xas.compare(before, after)
     assert result.changed and result.shift_significant
     assert result.edge_shift_ev == pytest.approx(0.5, abs=0.05)
@@ -52,9 +59,8 @@ def test_half_ev_shift_is_a_change(model_edge, s_grid, seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_five_percent_feature_is_a_change(model_edge, s_grid, seed):
     rng = np.random.default_rng(200 + seed)
-    before = XASSpectrum(s_grid, model_edge(s_grid, 2472.0) + rng.normal(0, 0.004, s_grid.size))
-    after = XASSpectrum(s_grid, model_edge(s_grid, 2472.0, feature=0.05, feature_ev=2481.0)
-                        + rng.normal(0, 0.004, s_grid.size))
+    before = _noisy(s_grid, model_edge(s_grid, 2472.0), rng)
+    after = _noisy(s_grid, model_edge(s_grid, 2472.0, feature=0.05, feature_ev=2481.0), rng)
     result = xas.compare(before, after)
     assert result.changed and result.shape_significant and not result.shift_significant
     assert abs(result.max_abs_difference_energy_ev - 2481.0) < 2.0
@@ -115,8 +121,8 @@ def test_alignment_and_batch_presentation(model_edge, s_grid):
 def test_pure_shift_has_one_edge_shift(model_edge, s_grid, seed):
     # the same edge moved by 1.5 eV: alignment and E0 agree (within the 1 eV rule), nothing ambiguous
     rng = np.random.default_rng(300 + seed)
-    before = XASSpectrum(s_grid, model_edge(s_grid, 2472.0) + rng.normal(0, 0.004, s_grid.size))
-    after = XASSpectrum(s_grid, model_edge(s_grid, 2473.5) + rng.normal(0, 0.004, s_grid.size))
+    before = _noisy(s_grid, model_edge(s_grid, 2472.0), rng)
+    after = _noisy(s_grid, model_edge(s_grid, 2473.5), rng)
     result = xas.compare(before, after)
     assert result.edge_shift_ev == pytest.approx(1.5, abs=0.05)
     assert result.e0_shift_ev == pytest.approx(1.5, abs=0.3)
