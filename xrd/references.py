@@ -21,10 +21,12 @@ of every AMCSD entry (:func:`database_references`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -428,10 +430,30 @@ def _key(text: str, wavelength_angstrom: float, two_theta_range, model: str = ""
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
+# An amount this close to a whole number is that number (a refined occupancy of 0.99998 printed into a formula)
+_WHOLE_AMOUNT = 1e-3
+
+
+@functools.lru_cache(maxsize=None)
+def _tidy_formula(formula: str) -> str:
+    """The reduced formula with amounts within ``_WHOLE_AMOUNT`` of a whole number rounded to it: AMCSD 20312
+    (LiMn2O4, oxygen occupancy 0.99999) is "LiMn2O4", not "Li8Mn16O31.99968". Formulas without such an amount
+    are returned as they are (without parsing, for the thousands of a whole-database load)."""
+    def whole(v):
+        return round(v) >= 1 and abs(v - round(v)) < _WHOLE_AMOUNT
+
+    if not any(whole(float(v)) for v in re.findall(r"\d+\.\d+", formula)):
+        return formula
+    from pymatgen.core import Composition
+
+    tidy = {el: round(v) if whole(v) else v for el, v in Composition(formula).get_el_amt_dict().items()}
+    return Composition(tidy).reduced_formula
+
+
 def _from_arrays(data, wavelength_angstrom) -> ReferencePattern:
     meta = data["meta"]
     return ReferencePattern(
-        meta["name"], meta["formula"], meta["space_group"], meta["card"], float(wavelength_angstrom),
+        meta["name"], _tidy_formula(meta["formula"]), meta["space_group"], meta["card"], float(wavelength_angstrom),
         data["two_theta_deg"], data["intensity"], data["hkl"], data["lattice"], meta["volume_a3"],
         meta["cell_mass_amu"], meta["source"])
 
@@ -900,6 +922,6 @@ def _pack_references(pack: _Pack, wanted, lo: float, hi: float):
             continue
         a, b = offsets[k], offsets[k + 1]
         name = f"amcsd:{amcsd_id}"
-        refs.append(ReferencePattern(name, pack.formula[k], pack.space_group[k], "", pack.wavelength_angstrom,
+        refs.append(ReferencePattern(name, _tidy_formula(pack.formula[k]), pack.space_group[k], "", pack.wavelength_angstrom,
                                      x[a:b], y[a:b], hkl[a:b], lattice[k], volume[k], mass[k], name))
     return refs, failed

@@ -254,7 +254,7 @@ class Refinement:
     errors_estimated : bool
         Whether the covariance could be computed (else errors are NaN).
     parameters : dict
-        Settings of the refinement (background terms, K-alpha2 ratio, lattice search).
+        Settings of the refinement (background terms, K-alpha2 ratio, the phases whose lattice was searched).
     unindexed_peaks_deg, unindexed_areas : ndarray
         Positions (degrees) and refined areas (counts x degrees) of the unindexed peaks modelled
         as free peaks (empty when none were given).
@@ -733,9 +733,11 @@ def refine_phases(pattern: Pattern, references, *, background=None, n_background
         Starting FWHM in degrees of every phase (default 0.1).
     fwhm_deg_per_phase : sequence of float, optional
         Starting FWHM of each phase, overriding ``initial_fwhm_deg``.
-    search_lattice : bool
+    search_lattice : bool or sequence of int
         Run the coarse strain / zero-shift search before the least squares (needed when
-        the cell may differ from the reference by more than about a peak width).
+        the cell may differ from the reference by more than about a peak width): True for every
+        phase, or the indices of the phases to search (the others start from ``initial_lattices``,
+        e.g. phases refined before; the zero shift is searched only with phase 0).
     max_strain : float
         Half-range of the coarse search of lattice strain (fraction).
     max_zero_shift_deg : float
@@ -824,10 +826,16 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
             k = model.po_index[p]
             q[k], lower[k], upper[k] = 1.15, 0.3, 3.0  # off r = 1, where a cubic family average is stationary
     step = max(pattern.step_deg, 0.01)
-    if search_lattice:
+    if search_lattice is True or search_lattice is False:
+        searched = range(len(references)) if search_lattice else ()
+    else:
+        searched = sorted({int(p) for p in search_lattice})
+        if searched and not 0 <= searched[0] <= searched[-1] < len(references):
+            raise ValueError(f"search_lattice={search_lattice!r} names phases outside 0-{len(references) - 1}")
+    if searched:
         strain_grid = np.arange(-max_strain, max_strain + 1e-12, 0.0005)
         zero_grid = q[0] + np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, max(0.025, step))
-        for p in range(len(references)):
+        for p in searched:
             q = _grid_search(model, q, p, zero_grid=zero_grid if p == 0 else [q[0]], strain_grid=strain_grid,
                              broaden=1.5)
             half = min(0.006, max_strain)
@@ -928,7 +936,7 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         x, y, calculated, background_total, tuple(curves[:, p] * scales[p] for p in range(n_ph)), tuple(phases),
         float(q[0]), float(err_q[0]), float(q[1]), rwp, rexp, bool(sol.success), str(sol.message),
         pattern.wavelength_angstrom, errors_ok,
-        {"n_background": n_background, "kalpha2_ratio": pattern.kalpha2_ratio, "search_lattice": search_lattice},
+        {"n_background": n_background, "kalpha2_ratio": pattern.kalpha2_ratio, "search_lattice": tuple(searched)},
         np.asarray(unindexed_peaks[0], dtype=float).ravel() if free_areas.size else np.zeros(0), free_areas,
         unindexed_curve)
 

@@ -90,6 +90,22 @@ def test_refinement_recovers_cell_zero_and_fractions(make_mixture):
     plt.close(ax.figure)
 
 
+def test_lattice_search_of_chosen_phases(make_mixture):
+    # the synthetic input's cells are the truth (conftest.strained_structure, strain up to 0.5 %); LiCoO2 starts
+    # from its true cell and only Co3O4's cell, started from its reference, is searched
+    names, weights = ("LiCoO2", "Co3O4"), (0.7, 0.3)
+    pattern, structures, zero = make_mixture(names, weights, np.random.default_rng(8), zero_shift_deg=0.02)
+    refs = [reference_pattern(n) for n in names]
+    start = [np.array(structures[0].lattice.parameters), None]
+    result = refine_phases(pattern, refs, initial_lattices=start, initial_zero_shift_deg=zero, search_lattice=[1],
+                           max_zero_shift_deg=0.05)
+    assert result.parameters["search_lattice"] == (1,)
+    for phase, structure in zip(result.phases, structures):
+        assert np.all(np.abs(phase.lattice[:3] / np.array(structure.lattice.abc) - 1) < 1e-3)
+    with pytest.raises(ValueError, match="outside 0-1"):
+        refine_phases(pattern, refs, search_lattice=[2])
+
+
 def test_unindexed_peaks_are_fitted_as_free_peaks(make_mixture):
     # LiCoO2 with 30 wt% Li2CO3 that the refinement is not given: the observed peaks farther than
     # 0.15 deg from every true LiCoO2 reflection (K-alpha1 and K-alpha2; truth from the synthetic input)
@@ -170,6 +186,15 @@ def test_bad_arguments(make_mixture):
         refine_phases(pattern, [reference_pattern("CoO", wavelength_angstrom=0.7093)])
     with pytest.raises(ValueError, match="computed for"):
         identify_phases(pattern, [reference_pattern("CoO", wavelength_angstrom=0.7093)])
+
+
+def test_candidates_that_cannot_be_simulated_are_named(make_mixture):
+    # AMCSD 16927 is a CIF pymatgen builds no structure from; the verdict names it, failed_candidates says why
+    pattern, _, _ = make_mixture(("CoO",), (1.0,), np.random.default_rng(0))
+    result = identify_phases(pattern, ["CoO", "amcsd:16927"])
+    assert result.formulas == ("CoO",)
+    assert any("could not be simulated" in reason and "amcsd:16927" in reason for reason in result.quality_reasons)
+    assert len(result.failed_candidates) == 1 and result.failed_candidates[0].startswith("amcsd:16927: ")
 
 
 DARA = "xrd/dara_precursor_mixture/"

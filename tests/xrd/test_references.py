@@ -224,3 +224,16 @@ def test_database_candidates_without_elements_is_the_whole_ambient_database():
     everything = database_candidates()
     assert len(everything) == len(_amcsd_elements()) - len(_amcsd_non_ambient() & set(_amcsd_elements()))
     assert len(everything) > 8000 and "amcsd:5203" in everything
+
+
+def test_formula_amounts_within_a_thousandth_of_a_whole_number_are_whole():
+    # AMCSD 20312 is LiMn2O4 with an oxygen occupancy of 0.99999: 8 Li, 16 Mn, 31.99968 O per cell. Whole
+    # numbers are an exact arithmetic answer; real non-stoichiometry and trace substituents stay as they are.
+    from xrd.references import _tidy_formula
+
+    assert _tidy_formula("Li8Mn16O31.99968") == "LiMn2O4"
+    assert _tidy_formula("Mn1.9999O3") == "Mn2O3"
+    for kept in ("Li9.584Mn14.416O31.776", "Ba3.924Sr0.076C4O12", "Mg0.02V4O10", "LiCoO2", "Fe0.0005Ni1O1"):
+        assert _tidy_formula(kept) == kept
+    reference = xrd.reference_pattern("amcsd:20312")
+    assert reference.formula == "LiMn2O4" and reference.space_group == "Fd-3m"

@@ -33,15 +33,13 @@ def test_xerus_mixture_phases(shared_data, stem):
 
 
 def test_xerus_spinel_and_layered_oxide(shared_data):
-    # LiMn2O4 + Li2MnO3: the spinel may come as one of AMCSD's Li-rich Li(1+x)Mn(2-x)O4 entries, which share
-    # its Fd-3m cell (x = 0.2 for AMCSD 16926); Li/Mn between LiMn2O4 (0.5) and Li1.33Mn1.67O4 (0.8)
-    from pymatgen.core import Composition
-
+    # LiMn2O4 + Li2MnO3. AMCSD also holds Li-rich Li(1+x)Mn(2-x)O4 spinels of the same Fd-3m cell (x = 0.2 for
+    # AMCSD 16926), which fit this pattern as well: the same compound to a powder pattern (atomic fractions within
+    # 0.05), so the simplest formula is reported, unflagged. LiMn2O4 itself is AMCSD 20312, whose oxygen occupancy
+    # of 0.99999 must not turn its formula into Li8Mn16O31.99968.
     _, result = _identify(shared_data, "LiMn2O4+Li2MnO3")
-    assert len(result.phases) == 2 and "Li2MnO3" in result.formulas
-    spinel = next(p for p in result.phases if p.formula != "Li2MnO3")
-    composition = Composition(spinel.formula)
-    assert spinel.space_group == "Fd-3m"
-    assert 0.45 <= composition["Li"] / composition["Mn"] <= 0.8
-    assert set(composition.elements) == set(Composition("LiMn2O4").elements)
+    assert sorted(result.formulas) == ["Li2MnO3", "LiMn2O4"]
+    spinel = next(p for p in result.phases if p.formula == "LiMn2O4")
+    assert spinel.space_group == "Fd-3m" and spinel.equally_good == ()
+    assert not any("cannot tell them apart" in reason for reason in result.quality_reasons)
     assert result.unexplained_peaks_deg.size <= 1
