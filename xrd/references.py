@@ -922,6 +922,7 @@ def _pack_references(pack: _Pack, wanted, lo: float, hi: float):
             continue
         a, b = offsets[k], offsets[k + 1]
         name = f"amcsd:{amcsd_id}"
-        refs.append(ReferencePattern(name, _tidy_formula(pack.formula[k]), pack.space_group[k], "", pack.wavelength_angstrom,
+        refs.append(ReferencePattern(name, _tidy_formula(pack.formula[k]), pack.space_group[k], "",
+                                     pack.wavelength_angstrom,
                                      x[a:b], y[a:b], hkl[a:b], lattice[k], volume[k], mass[k], name))
     return refs, failed
