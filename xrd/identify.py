@@ -62,6 +62,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ssbkit.errors import FitError
@@ -439,19 +440,56 @@ def _screen_one(i: int, ref: ReferencePattern, st: _ScreenSetup) -> ScreenResult
     inten = ref.intensity[keep]
     if d.size == 0:
         return ScreenResult(i, ref.name, ref.formula, ref.space_group, 0.0, 0.0, 0.0)
-    obs, obs_area, grid_s, grid_z = st.obs, st.obs_area, st.grid_s, st.grid_z
-    sin = st.wavelength_angstrom / (2 * d[None, :] * (1 + grid_s))
-    pos = np.degrees(2 * np.arcsin(np.clip(sin, -1, 1))) + grid_z
-    inside = (sin < 1) & (pos > st.lo) & (pos < st.hi)
-    j = np.clip(np.searchsorted(obs, pos), 1, obs.size - 1)
-    left, right = obs[j - 1], obs[j]
-    nearest = np.where(np.abs(pos - left) < np.abs(pos - right), j - 1, j)
-    matched = (np.abs(obs[nearest] - pos) <= st.tol) & inside
-    fom = _figure_of_merit(matched, inside, np.where(matched, obs_area[nearest], 0.0), inten[None, :], st)
-    fom = np.where(matched.sum(axis=1) >= min(2, d.size), fom, 0.0)
-    best = int(np.argmax(fom - _grid_penalty(st)))
-    return ScreenResult(i, ref.name, ref.formula, ref.space_group, float(fom[best]), float(grid_s[best, 0]),
-                        float(grid_z[best, 0]))
+    fom, best = _exact_kernel(np.ascontiguousarray(d), np.ascontiguousarray(inten), st.obs, st.obs_area,
+                              st.grid_s[:, 0], st.grid_z[:, 0], _grid_penalty(st), float(st.wavelength_angstrom),
+                              float(st.lo), float(st.hi), float(st.tol), float(st.threshold), float(st.area_to_height))
+    return ScreenResult(i, ref.name, ref.formula, ref.space_group, fom, float(st.grid_s[best, 0]),
+                        float(st.grid_z[best, 0]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _exact_kernel(d, inten, obs, obs_area, grid_s, grid_z, penalty, wavelength, lo, hi, tol, threshold,
+                  area_to_height):  # pragma: no cover - compiled
+    """The grid loop of :func:`_screen_one`: at each grid point every stick inside the range is matched to its
+    nearest observed peak (within ``tol``) and scored by :func:`_figure_of_merit` (with the at-least-two-matches
+    rule); returns the figure of merit and the index of the best grid point by figure of merit minus penalty
+    (the first of equal ones)."""
+    m = d.size
+    inside = np.empty(m, np.bool_)
+    matched = np.empty(m, np.bool_)
+    ratios = np.empty(m)
+    below = np.empty(m, np.bool_)
+    angles = np.empty(m)
+    best_score, best_fom, best = -np.inf, 0.0, 0
+    for g in range(grid_s.size):
+        if g == 0 or grid_s[g] != grid_s[g - 1]:  # the Bragg angles of a strain, for its zero shifts
+            for t in range(m):
+                sin = wavelength / (2.0 * d[t] * (1.0 + grid_s[g]))
+                below[t] = sin < 1.0
+                angles[t] = np.degrees(2.0 * np.arcsin(min(max(sin, -1.0), 1.0)))
+        n_matched = 0
+        for t in range(m):
+            pos = angles[t] + grid_z[g]
+            inside[t] = below[t] and lo < pos < hi
+            j = min(max(np.searchsorted(obs, pos), 1), obs.size - 1)
+            nearest = j - 1 if abs(pos - obs[j - 1]) < abs(pos - obs[j]) else j
+            matched[t] = inside[t] and abs(obs[nearest] - pos) <= tol
+            if matched[t]:
+                ratios[n_matched] = obs_area[nearest] / (inten[t] if inten[t] > 0 else 1.0)
+                n_matched += 1
+        fom = 0.0
+        if n_matched >= min(2, m):
+            scale = np.sort(ratios[:n_matched])[max(int(0.25 * (n_matched - 1)), 0)] if n_matched > 0 else 0.0
+            seen, found = 0.0, 0.0
+            for t in range(m):
+                if inside[t] and scale * inten[t] * area_to_height >= threshold:
+                    seen += inten[t]
+                    if matched[t]:
+                        found += inten[t]
+            fom = found / seen if seen > 0 else 0.0
+        if fom - penalty[g] > best_score:
+            best_score, best_fom, best = fom - penalty[g], fom, g
+    return best_fom, best
 
 
 def _figure_of_merit(matched, inside, area, inten, st: _ScreenSetup):
@@ -511,27 +549,11 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     j = np.clip(np.searchsorted(st.obs, edges), 1, st.obs.size - 1)
     nearest = np.where(np.abs(edges - st.obs[j - 1]) < np.abs(edges - st.obs[j]), j - 1, j)
     table = np.where(np.abs(st.obs[nearest] - edges) <= st.tol, nearest, -1)
-    area_of = np.append(st.obs_area, 0.0)  # index -1 -> 0
-    best_fom = np.full(n, -np.inf)
-    best_s, best_z = np.zeros(n), np.zeros(n)
+    best_fom, best_s, best_z = np.full(n, -np.inf), np.zeros(n), np.zeros(n)
     penalty = _grid_penalty(st).reshape(st.strains.size, st.zeros.size)
-    with np.errstate(invalid="ignore"):
-        for a, strain in enumerate(st.strains):
-            sin = st.wavelength_angstrom / (2 * d * (1 + strain))
-            pos0 = np.degrees(2 * np.arcsin(np.clip(np.nan_to_num(sin, nan=2.0), -1, 1)))
-            real = np.isfinite(sin) & (sin < 1)
-            for b, zero in enumerate(st.zeros):
-                pos = pos0 + zero
-                inside = real & (pos > st.lo) & (pos < st.hi)
-                index = np.clip(np.rint((pos - edges[0]) / step).astype(int), 0, edges.size - 1)
-                hit = np.where(inside, table[index], -1)
-                matched = hit >= 0
-                fom = _figure_of_merit(matched, inside, area_of[hit], inten, st)
-                fom = np.where(matched.sum(axis=1) >= np.minimum(2, n_sticks), fom, 0.0) - penalty[a, b]
-                better = fom > best_fom
-                best_fom = np.where(better, fom, best_fom)
-                best_s = np.where(better, strain, best_s)
-                best_z = np.where(better, zero, best_z)
+    _coarse_kernel(d, inten, n_sticks, st.strains, st.zeros, penalty, float(st.wavelength_angstrom), float(st.lo),
+                   float(st.hi), float(edges[0]), step, table, st.obs_area, float(st.threshold),
+                   float(st.area_to_height), best_fom, best_s, best_z)
     fom = np.maximum(best_fom + _grid_penalty_at(st, best_s, best_z), 0.0)
     if not return_hits:
         return fom, best_s, best_z
@@ -544,6 +566,55 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     hits = np.sort(np.where(inside, table[index], -1), axis=1)
     hits[:, 1:][hits[:, 1:] == hits[:, :-1]] = -1
     return fom, best_s, best_z, hits
+
+
+@numba.njit(cache=True, nogil=True)
+def _coarse_kernel(d, inten, n_sticks, strains, zeros, penalty, wavelength, lo, hi, edge0, step, table, obs_area,
+                   threshold, area_to_height, best_fom, best_s, best_z):  # pragma: no cover - compiled
+    """The grid loop of :func:`_coarse_scores`, reference by reference: at each strain and zero shift the
+    sticks inside the range are matched by table look-up and scored by :func:`_figure_of_merit` (with the
+    at-least-two-matches rule and the grid penalty); the best grid point is kept (the first of equal ones)."""
+    n, k = d.shape
+    positions = np.empty(k)
+    real = np.empty(k, np.bool_)
+    inside = np.empty(k, np.bool_)
+    hits = np.empty(k, np.int64)
+    ratios = np.empty(k)
+    for r in range(n):
+        for a in range(strains.size):
+            for t in range(k):
+                sin = wavelength / (2.0 * d[r, t] * (1.0 + strains[a]))
+                real[t] = np.isfinite(sin) and sin < 1.0
+                positions[t] = np.degrees(2.0 * np.arcsin(min(max(sin, -1.0), 1.0))) if real[t] else 0.0
+            for b in range(zeros.size):
+                n_matched = 0
+                for t in range(k):
+                    hits[t] = -1
+                    pos = positions[t] + zeros[b]
+                    inside[t] = real[t] and lo < pos < hi
+                    if inside[t]:
+                        hits[t] = table[min(max(int(np.rint((pos - edge0) / step)), 0), table.size - 1)]
+                    if hits[t] >= 0:  # kept in ascending order (insertion): the quartile is read off below
+                        ratio = obs_area[hits[t]] / (inten[r, t] if inten[r, t] > 0 else 1.0)
+                        m = n_matched
+                        while m > 0 and ratios[m - 1] > ratio:
+                            ratios[m] = ratios[m - 1]
+                            m -= 1
+                        ratios[m] = ratio
+                        n_matched += 1
+                fom = 0.0
+                if n_matched >= min(2, n_sticks[r]):
+                    scale = ratios[max(int(0.25 * (n_matched - 1)), 0)] if n_matched > 0 else 0.0
+                    seen, found = 0.0, 0.0
+                    for t in range(k):
+                        if inside[t] and scale * inten[r, t] * area_to_height >= threshold:
+                            seen += inten[r, t]
+                            if hits[t] >= 0:
+                                found += inten[r, t]
+                    fom = found / seen if seen > 0 else 0.0
+                fom -= penalty[a, b]
+                if fom > best_fom[r]:
+                    best_fom[r], best_s[r], best_z[r] = fom, strains[a], zeros[b]
 
 
 def _grid_penalty_at(st: _ScreenSetup, strain, zero):

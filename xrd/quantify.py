@@ -497,7 +497,9 @@ def with_quantified_fractions(identification, quantification: QuantitativeAnalys
     systematic parts scaled with the total error when a Brindley correction changed the fraction."""
     from dataclasses import replace
 
-    scale = quantification.weight_fraction_errors / np.array([p.weight_fraction_error for p in quantification.phases])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a lone phase: 1 +- 0, scaled by 1 below
+        scale = quantification.weight_fraction_errors / np.array([p.weight_fraction_error
+                                                                  for p in quantification.phases])
     new = {p.name: dict(weight_fraction=float(w), weight_fraction_error=float(e),
                         weight_fraction_stat_error=float(p.weight_fraction_stat_error * s),
                         weight_fraction_sys_error=float(p.weight_fraction_sys_error * s))

@@ -641,25 +641,48 @@ def _others(model: _Model, q, p: int, broaden: float) -> np.ndarray:
     return curves[:, others] @ coef[others]
 
 
-def _grid_search(model: _Model, q: np.ndarray, p: int, *, zero_grid, strain_grid, broaden):
-    """Matched-filter search of isotropic strain (and zero shift) for phase p, others fixed."""
-    net = (model.y - model.background) / model.sigma
-    net = net - _others(model, q, p, broaden) / model.sigma
+def _grid_search(model: _Model, q: np.ndarray, p: int, *, max_zero_shift_deg, strain_grid, broaden):
+    """Matched-filter search of isotropic strain and zero shift (within ``max_zero_shift_deg`` of the current
+    one, degrees; 0 keeps it) for phase p, others fixed: the score of a trial curve m is
+    (m . net) / |m| in sigma-weighted counts, net the counts the other contributions leave.
+
+    On a uniform 2-theta grid the zero shifts tried are whole steps, scored by shifting the curve rendered at
+    the current zero shift (one render per strain; the shifted curve equals the re-rendered one but for its
+    tails at the ends of the pattern); on another grid every (zero, strain) pair is rendered, zero shifts
+    0.025 degrees apart.
+    """
+    weight = 1.0 / model.sigma
+    net = (model.y - model.background) * weight
+    net = net - _others(model, q, p, broaden) * weight
     tie = model.ties[p][1]
     base = q[model.slices[p]].copy()
     is_length = tie[:3].any(axis=0)
+    steps = np.diff(model.x)
+    uniform = steps.size > 0 and np.allclose(steps, steps[0], rtol=1e-6, atol=0.0)
+    if max_zero_shift_deg > 0 and uniform:
+        lags = np.arange(-int(max_zero_shift_deg / steps[0]), int(max_zero_shift_deg / steps[0]) + 1)
+        zeros = [q[0]]
+    else:
+        lags = np.zeros(1, int)
+        zeros = q[0] + np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, 0.025) if max_zero_shift_deg > 0 \
+            else [q[0]]
+    target, weight2, n = net * weight, weight * weight, model.x.size
     best, best_q = -np.inf, q
-    for zero in zero_grid:
+    for zero in zeros:
         for strain in strain_grid:
             trial = q.copy()
             trial[0] = zero
             trial[model.slices[p]] = base * np.where(is_length, 1 + strain, 1.0)
             pos, areas, fwhm = model.sticks(trial, p)
-            m = render_sticks(model.x, pos, areas, fwhm * broaden, 0.5) / model.sigma
-            norm = np.linalg.norm(m)
-            score = (m @ net) / norm if norm > 0 else -np.inf
-            if score > best:
-                best, best_q = score, trial
+            curve = render_sticks(model.x, pos, areas, fwhm * broaden, 0.5)
+            for lag in lags:  # the curve moved by `lag` points: curve[i - lag] against point i
+                a, b = max(lag, 0), n + min(lag, 0)
+                shifted = curve[a - lag:b - lag]
+                norm = np.sqrt(shifted * shifted @ weight2[a:b])
+                score = (shifted @ target[a:b]) / norm if norm > 0 else -np.inf
+                if score > best:
+                    best, best_q = score, trial.copy()
+                    best_q[0] = zero + lag * steps[0]
     return best_q
 
 
@@ -825,7 +848,6 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         if model.po_index[p] is not None:
             k = model.po_index[p]
             q[k], lower[k], upper[k] = 1.15, 0.3, 3.0  # off r = 1, where a cubic family average is stationary
-    step = max(pattern.step_deg, 0.01)
     if search_lattice is True or search_lattice is False:
         searched = range(len(references)) if search_lattice else ()
     else:
@@ -834,10 +856,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
             raise ValueError(f"search_lattice={search_lattice!r} names phases outside 0-{len(references) - 1}")
     if searched:
         strain_grid = np.arange(-max_strain, max_strain + 1e-12, 0.0005)
-        zero_grid = q[0] + np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, max(0.025, step))
         for p in searched:
-            q = _grid_search(model, q, p, zero_grid=zero_grid if p == 0 else [q[0]], strain_grid=strain_grid,
-                             broaden=1.5)
+            q = _grid_search(model, q, p, max_zero_shift_deg=max_zero_shift_deg if p == 0 else 0.0,
+                             strain_grid=strain_grid, broaden=1.5)
             half = min(0.006, max_strain)
             q = _coordinate_search(model, q, p, rel_grid=np.arange(-half, half + 1e-9, 0.0005), broaden=1.5)
     scale = np.ones(model.n_params)

@@ -106,6 +106,20 @@ def test_lattice_search_of_chosen_phases(make_mixture):
         refine_phases(pattern, refs, search_lattice=[2])
 
 
+@pytest.mark.parametrize("uniform", [True, False])
+def test_zero_shift_searched_on_uniform_and_irregular_grids(uniform):
+    # synthetic input with a known zero shift of 0.13 deg (xrd.simulate_pattern, noise-free); on a uniform grid the
+    # search shifts one rendered curve by whole steps, on an irregular one it renders every trial shift
+    ref = reference_pattern("LiCoO2")
+    grid = np.arange(15.0, 90.0, 0.02)
+    if not uniform:
+        grid = grid + 0.004 * np.sin(np.arange(grid.size))  # steps of 0.012-0.028 deg
+    pattern = xrd.simulate_pattern([ref], [1.0], two_theta_deg=grid, zero_shift_deg=0.13)
+    result = refine_phases(pattern, [ref], max_zero_shift_deg=0.25)
+    assert result.zero_shift_deg == pytest.approx(0.13, abs=0.005)
+    assert np.all(np.abs(result.phases[0].lattice[:3] / ref.lattice[:3] - 1) < 2e-4)
+
+
 def test_unindexed_peaks_are_fitted_as_free_peaks(make_mixture):
     # LiCoO2 with 30 wt% Li2CO3 that the refinement is not given: the observed peaks farther than
     # 0.15 deg from every true LiCoO2 reflection (K-alpha1 and K-alpha2; truth from the synthetic input)
