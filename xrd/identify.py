@@ -653,20 +653,26 @@ class _DatabaseShortlist:
         self._by_space_group: dict[str, list[int]] = {}
         for i, ref in enumerate(refs):
             self._by_space_group.setdefault(ref.space_group, []).append(i)
+        self._symbols = [_symbols(ref.formula) for ref in refs]
+        self._parents: dict[int, int | None] = {}
 
     def _parent(self, i: int) -> int | None:
         """The reference of which reference i is a lightly substituted variant (:func:`_is_substituted_variant`;
         Mg0.02V4O10 of V2O5, Ba3.924Sr0.076C4O12 of BaCO3, an Mn-doped NiO supercell), the closest in volume
         per atom. A powder pattern does not show substitutions that small, so a whole-database search
         without declared elements takes the parent. None when there is none."""
+        if i in self._parents:
+            return self._parents[i]
         ref = self.refs[i]
-        if ref.space_group == "?":
-            return None
-        variants = [j for j in self._by_space_group.get(ref.space_group, ())
-                    if _is_substituted_variant(ref, self.refs[j])]
-        if not variants:
-            return None
-        return min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
+        parent = None
+        if ref.space_group != "?":
+            symbols = self._symbols[i]
+            variants = [j for j in self._by_space_group.get(ref.space_group, ())
+                        if self._symbols[j] < symbols and _is_substituted_variant(ref, self.refs[j])]
+            if variants:
+                parent = min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
+        self._parents[i] = parent
+        return parent
 
     def shortlist(self, unexplained, keep=()) -> list[ScreenResult]:
         """Distinct (formula, space group) candidates ranked on the unexplained peaks (mask over the
@@ -724,7 +730,8 @@ def _atoms(formula: str) -> tuple[dict, float, float]:
     from pymatgen.core import Composition
 
     composition = Composition(formula)
-    return {el.symbol: composition[el] for el in composition.elements}, composition.num_atoms, composition.weight
+    return ({el.symbol: composition[el] for el in composition.elements}, float(composition.num_atoms),
+            float(composition.weight))  # plain floats: pymatgen's unit-carrying ones are slow in arithmetic
 
 
 @functools.lru_cache(maxsize=None)

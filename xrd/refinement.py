@@ -388,19 +388,21 @@ def _weighted_solve(a, target, sigma, n_nonneg):
 
     Returns
     -------
-    coef, weighted residual, normalised weighted design matrix, column norms
+    coef, weighted residual, Gram matrix of the unit-norm weighted columns, column norms
     """
     return _solve_weighted_columns(a / sigma[:, None], target / sigma, n_nonneg)
 
 
 def _solve_weighted_columns(aw, b, n_nonneg):
-    """:func:`_weighted_solve` given the weighted design ``aw`` = a / sigma and target ``b`` = target / sigma."""
-    an = np.square(aw)  # work space, then the normalised matrix
-    norms = np.sqrt(np.add.reduce(an, axis=0))  # np.linalg.norm(aw, axis=0) without its temporary
+    """:func:`_weighted_solve` given the weighted design ``aw`` = a / sigma and target ``b`` = target / sigma;
+    the column norms are the square roots of the Gram matrix's diagonal (one matrix product, no scaled copy
+    of the design)."""
+    gram = aw.T @ aw
+    norms = np.sqrt(np.diag(gram))
     norms[norms == 0] = 1.0
-    np.divide(aw, norms, out=an)
-    coef = _bounded_normal_solve(an.T @ an, an.T @ b, n_nonneg) / norms
-    return coef, b - aw @ coef, an, norms
+    gram /= np.outer(norms, norms)
+    coef = _bounded_normal_solve(gram, (aw.T @ b) / norms, n_nonneg) / norms
+    return coef, b - aw @ coef, gram, norms
 
 
 class _Model:
@@ -509,7 +511,7 @@ class _Model:
 
     def solve(self, curves):
         """Scales and unindexed-peak areas (>= 0), then background coefficients; returns
-        (coef, weighted residual, a_n, norms)."""
+        (coef, weighted residual, Gram matrix of the unit-norm columns, norms)."""
         aw = self.design_weighted
         np.divide(curves, self.sigma[:, None], out=aw[:, :curves.shape[1]])
         return _solve_weighted_columns(aw, self.target_weighted, curves.shape[1])
@@ -893,9 +895,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         raise FitError(f"refinement failed: {exc}") from exc
     q = sol.x
     curves = model.curves(q)
-    coef, resid, an, norms = model.solve(curves)
+    coef, resid, gram, norms = model.solve(curves)
     n_ph = len(references)
-    dof = max(x.size - model.n_params - an.shape[1], 1)
+    dof = max(x.size - model.n_params - gram.shape[1], 1)
     chi2_red = float(resid @ resid) / dof
     errors_ok = True
     try:
@@ -905,9 +907,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         err_q = np.full(q.size, np.nan)
         errors_ok = False
     try:
-        cov_lin = np.linalg.inv(an.T @ an) * chi2_red / np.outer(norms, norms)
+        cov_lin = np.linalg.inv(gram) * chi2_red / np.outer(norms, norms)
     except np.linalg.LinAlgError:
-        cov_lin = np.full((an.shape[1], an.shape[1]), np.nan)
+        cov_lin = np.full(gram.shape, np.nan)
         errors_ok = False
     scales = coef[:n_ph]
     lattices = [model.lattice(q, p) for p in range(n_ph)]
