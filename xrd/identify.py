@@ -479,33 +479,28 @@ def _exact_kernel(d, inten, obs, obs_area, grid_s, grid_z, penalty, wavelength, 
                 n_matched += 1
         fom = 0.0
         if n_matched >= min(2, m):
-            scale = np.sort(ratios[:n_matched])[max(int(0.25 * (n_matched - 1)), 0)] if n_matched > 0 else 0.0
-            seen, found = 0.0, 0.0
-            for t in range(m):
-                if inside[t] and scale * inten[t] * area_to_height >= threshold:
-                    seen += inten[t]
-                    if matched[t]:
-                        found += inten[t]
-            fom = found / seen if seen > 0 else 0.0
+            ratios[:n_matched] = np.sort(ratios[:n_matched])
+            fom = _figure_of_merit(inside, matched, inten, ratios, n_matched, threshold, area_to_height)
         if fom - penalty[g] > best_score:
             best_score, best_fom, best = fom - penalty[g], fom, g
     return best_fom, best
 
 
-def _figure_of_merit(matched, inside, area, inten, st: _ScreenSetup):
-    """Intensity-weighted share of the detectable reflections that are observed, along the last axis.
+@numba.njit(cache=True, nogil=True)
+def _figure_of_merit(inside, matched, inten, ratios, n_matched, threshold, area_to_height):  # pragma: no cover
+    """Intensity-weighted share of the detectable reflections that are observed (module docstring, step 1).
 
-    The scale is the lower quartile of the matched observed/calculated area ratios (a reflection shared
-    with another phase does not inflate it); the reflections it predicts above the detection height are
-    the detectable ones."""
-    ratio = np.sort(np.where(matched, area / np.where(inten > 0, inten, 1.0), np.inf), axis=-1)
-    n_matched = matched.sum(axis=-1)
-    quartile = np.clip((0.25 * (n_matched - 1)).astype(int), 0, None)
-    scale = np.where(n_matched > 0, np.take_along_axis(ratio, quartile[..., None], axis=-1)[..., 0], 0.0)
-    visible = inside & (scale[..., None] * inten * st.area_to_height >= st.threshold)
-    weight = np.where(visible, inten, 0.0)
-    denom = weight.sum(axis=-1)
-    return np.where(denom > 0, (weight * matched).sum(axis=-1) / np.where(denom > 0, denom, 1), 0.0)
+    ``ratios[:n_matched]`` holds the observed/calculated area ratios of the matched reflections in ascending
+    order; the scale is their lower quartile (a reflection shared with another phase does not inflate it),
+    and the reflections inside the range it predicts above the detection height are the detectable ones."""
+    scale = ratios[max(int(0.25 * (n_matched - 1)), 0)] if n_matched > 0 else 0.0
+    seen, found = 0.0, 0.0
+    for t in range(inten.size):
+        if inside[t] and scale * inten[t] * area_to_height >= threshold:
+            seen += inten[t]
+            if matched[t]:
+                found += inten[t]
+    return found / seen if seen > 0 else 0.0
 
 
 def _grid_penalty(st: _ScreenSetup) -> np.ndarray:
@@ -578,7 +573,7 @@ def _coarse_kernel(d, inten, n_sticks, strains, zeros, penalty, wavelength, lo, 
     positions = np.empty(k)
     real = np.empty(k, np.bool_)
     inside = np.empty(k, np.bool_)
-    hits = np.empty(k, np.int64)
+    matched = np.empty(k, np.bool_)
     ratios = np.empty(k)
     for r in range(n):
         for a in range(strains.size):
@@ -589,13 +584,12 @@ def _coarse_kernel(d, inten, n_sticks, strains, zeros, penalty, wavelength, lo, 
             for b in range(zeros.size):
                 n_matched = 0
                 for t in range(k):
-                    hits[t] = -1
                     pos = positions[t] + zeros[b]
                     inside[t] = real[t] and lo < pos < hi
-                    if inside[t]:
-                        hits[t] = table[min(max(int(np.rint((pos - edge0) / step)), 0), table.size - 1)]
-                    if hits[t] >= 0:  # kept in ascending order (insertion): the quartile is read off below
-                        ratio = obs_area[hits[t]] / (inten[r, t] if inten[r, t] > 0 else 1.0)
+                    hit = table[min(max(int(np.rint((pos - edge0) / step)), 0), table.size - 1)] if inside[t] else -1
+                    matched[t] = hit >= 0
+                    if matched[t]:  # kept in ascending order (insertion; at most k of them)
+                        ratio = obs_area[hit] / (inten[r, t] if inten[r, t] > 0 else 1.0)
                         m = n_matched
                         while m > 0 and ratios[m - 1] > ratio:
                             ratios[m] = ratios[m - 1]
@@ -604,14 +598,7 @@ def _coarse_kernel(d, inten, n_sticks, strains, zeros, penalty, wavelength, lo, 
                         n_matched += 1
                 fom = 0.0
                 if n_matched >= min(2, n_sticks[r]):
-                    scale = ratios[max(int(0.25 * (n_matched - 1)), 0)] if n_matched > 0 else 0.0
-                    seen, found = 0.0, 0.0
-                    for t in range(k):
-                        if inside[t] and scale * inten[r, t] * area_to_height >= threshold:
-                            seen += inten[r, t]
-                            if hits[t] >= 0:
-                                found += inten[r, t]
-                    fom = found / seen if seen > 0 else 0.0
+                    fom = _figure_of_merit(inside, matched, inten[r], ratios, n_matched, threshold, area_to_height)
                 fom -= penalty[a, b]
                 if fom > best_fom[r]:
                     best_fom[r], best_s[r], best_z[r] = fom, strains[a], zeros[b]

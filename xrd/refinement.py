@@ -850,7 +850,7 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
         if model.po_index[p] is not None:
             k = model.po_index[p]
             q[k], lower[k], upper[k] = 1.15, 0.3, 3.0  # off r = 1, where a cubic family average is stationary
-    if search_lattice is True or search_lattice is False:
+    if isinstance(search_lattice, (bool, np.bool_)):
         searched = range(len(references)) if search_lattice else ()
     else:
         searched = sorted({int(p) for p in search_lattice})
