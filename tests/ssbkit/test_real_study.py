@@ -215,6 +215,24 @@ def test_xrd_searches_the_samples_own_chemistry(tmp_path, shared_data):
     assert "Li2MnO3" in section.result.formulas and len(section.result.phases) == 2
 
 
+def test_xrd_section_names_the_candidates_the_pattern_cannot_tell_apart(tmp_path, shared_data):
+    """Dara V2O5/NiO (weighed 40.05/60.16 wt%) with rock-salt NiO (AMCSD 17028) and TiO (AMCSD 11427) named:
+    they share every peak position (xrd test_isostructural_candidates_the_pattern_cannot_tell_apart_are_flagged),
+    so the section's quantities and figure title carry both names, and the orthorhombic V2O5 (AMCSD 13890,
+    a 11.51, b 4.37, c 3.56 A) all three cell lengths."""
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}', 'cathode = {material = "V2O5"}')
+    path = shared_data / "xrd/dara_precursor_mixture/V2O5_0p4005-NiO_0p6016--2min.xrdml"
+    params = {"candidates": '["amcsd:13890", "amcsd:17028", "amcsd:11427"]'}
+    study = ssbkit.Study.load(_manifest(tmp_path, sample, [("xrd", path, params)]))
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    assert section.error is None and section.status == "warning"
+    names = {q.name: q for q in section.quantities}
+    pair = next(name for name in names if name.endswith(" weight fraction") and " / " in name)
+    assert set(pair.removesuffix(" weight fraction").split(" / ")) == {"NiO", "TiO"}
+    assert {"V2O5 a", "V2O5 b", "V2O5 c"} <= set(names)
+    assert names["V2O5 b"].value == pytest.approx(4.37, abs=0.03)
+
+
 def test_xrd_from_a_folder_of_lab_cards(tmp_path, shared_data):
     """Dara's weighed V2O5 + NiO mixture, in a sample whose model names only V2O5, matched against a folder
     of stick-list cards (written from the AMCSD structures of the two phases, each with a lab number); a

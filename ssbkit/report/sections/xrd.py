@@ -212,7 +212,8 @@ def build(inp: SectionInput) -> Section:
     figures = []
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     result.plot(ax=ax)
-    ax.set_title(f"{inp.label}: {', '.join(result.formulas) or 'no phase'} (Rwp = {100 * result.rwp:.2f} %)",
+    found = ", ".join(_phase_label(phase, card=False) for phase in result.phases)
+    ax.set_title(f"{inp.label}: {found or 'no phase'} (Rwp = {100 * result.rwp:.2f} %)",
                  fontsize=9)
     name = f"{inp.figure_prefix}xrd_pattern.png"
     fig.tight_layout()
@@ -221,12 +222,14 @@ def build(inp: SectionInput) -> Section:
                                 "reflection ticks per identified phase."))
     quantities = [Quantity("Rwp", 100 * result.rwp, "%")]
     for phase in result.phases:
-        quantities.append(Quantity(f"{phase.formula} weight fraction", 100 * phase.weight_fraction, "wt%",
+        label = _phase_label(phase, card=False)  # 'TiO / NiO' where the pattern cannot tell them apart
+        quantities.append(Quantity(f"{label} weight fraction", 100 * phase.weight_fraction, "wt%",
                                    100 * phase.weight_fraction_error))
-        quantities.append(Quantity(f"{phase.formula} a", float(phase.lattice[0]), "Å", float(phase.lattice_error[0])))
-        if abs(phase.lattice[2] - phase.lattice[0]) > 1e-6:
-            quantities.append(Quantity(f"{phase.formula} c", float(phase.lattice[2]), "Å",
-                                       float(phase.lattice_error[2])))
+        quantities.append(Quantity(f"{label} a", float(phase.lattice[0]), "Å", float(phase.lattice_error[0])))
+        for k, axis in ((1, "b"), (2, "c")):  # the cell lengths the symmetry does not tie to a
+            if abs(phase.lattice[k] - phase.lattice[0]) > 1e-6:
+                quantities.append(Quantity(f"{label} {axis}", float(phase.lattice[k]), "Å",
+                                           float(phase.lattice_error[k])))
     if result.refinement is not None:
         quantities.append(Quantity("zero shift", result.refinement.zero_shift_deg, "deg",
                                    result.refinement.zero_shift_error_deg))
