@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import warnings
 from dataclasses import dataclass
 
@@ -406,8 +405,9 @@ class _ScreenSetup:
     tol: float
     threshold: float
     area_to_height: float
-    grid_s: np.ndarray
+    grid_s: np.ndarray  # the strain and zero shift of each grid point, strain-major
     grid_z: np.ndarray
+    penalty: np.ndarray  # _grid_penalty_at of each grid point
     strains: np.ndarray
     zeros: np.ndarray
     max_strain: float
@@ -422,14 +422,14 @@ def _screen_setup(pattern, peaks, max_strain, max_zero_shift_deg, tolerance_deg,
     fwhm = float(np.median(peaks.fwhm_deg))
     strains = np.arange(-max_strain, max_strain + 1e-12, 0.001)
     zeros = np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, 0.05)
+    grid_s, grid_z = np.repeat(strains, zeros.size), np.tile(zeros, strains.size)
     return _ScreenSetup(
         obs=peaks.two_theta_deg[order], obs_area=peaks.area[order],
         tol=tolerance_deg or max(0.6 * fwhm, 2 * pattern.step_deg, 0.04),
         threshold=detection_height or float(np.percentile(peaks.height, 10)),
-        area_to_height=1.0 / (1.3 * fwhm),
-        grid_s=np.repeat(strains, zeros.size)[:, None], grid_z=np.tile(zeros, strains.size)[:, None],
-        strains=strains, zeros=zeros, max_strain=max_strain, max_zero_shift_deg=max_zero_shift_deg,
-        wavelength_angstrom=pattern.wavelength_angstrom,
+        area_to_height=1.0 / (1.3 * fwhm), grid_s=grid_s, grid_z=grid_z,
+        penalty=_grid_penalty_at(max_strain, max_zero_shift_deg, grid_s, grid_z), strains=strains, zeros=zeros,
+        max_strain=max_strain, max_zero_shift_deg=max_zero_shift_deg, wavelength_angstrom=pattern.wavelength_angstrom,
         lo=float(pattern.two_theta_deg[0]), hi=float(pattern.two_theta_deg[-1]))
 
 
@@ -441,10 +441,9 @@ def _screen_one(i: int, ref: ReferencePattern, st: _ScreenSetup) -> ScreenResult
     if d.size == 0:
         return ScreenResult(i, ref.name, ref.formula, ref.space_group, 0.0, 0.0, 0.0)
     fom, best = _exact_kernel(np.ascontiguousarray(d), np.ascontiguousarray(inten), st.obs, st.obs_area,
-                              st.grid_s[:, 0], st.grid_z[:, 0], _grid_penalty(st), float(st.wavelength_angstrom),
-                              float(st.lo), float(st.hi), float(st.tol), float(st.threshold), float(st.area_to_height))
-    return ScreenResult(i, ref.name, ref.formula, ref.space_group, fom, float(st.grid_s[best, 0]),
-                        float(st.grid_z[best, 0]))
+                              st.grid_s, st.grid_z, st.penalty, float(st.wavelength_angstrom), float(st.lo),
+                              float(st.hi), float(st.tol), float(st.threshold), float(st.area_to_height))
+    return ScreenResult(i, ref.name, ref.formula, ref.space_group, fom, float(st.grid_s[best]), float(st.grid_z[best]))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -463,10 +462,7 @@ def _exact_kernel(d, inten, obs, obs_area, grid_s, grid_z, penalty, wavelength, 
     best_score, best_fom, best = -np.inf, 0.0, 0
     for g in range(grid_s.size):
         if g == 0 or grid_s[g] != grid_s[g - 1]:  # the Bragg angles of a strain, for its zero shifts
-            for t in range(m):
-                sin = wavelength / (2.0 * d[t] * (1.0 + grid_s[g]))
-                below[t] = sin < 1.0
-                angles[t] = np.degrees(2.0 * np.arcsin(min(max(sin, -1.0), 1.0)))
+            _strained_bragg_angles(d, grid_s[g], wavelength, angles, below)
         n_matched = 0
         for t in range(m):
             pos = angles[t] + grid_z[g]
@@ -487,6 +483,16 @@ def _exact_kernel(d, inten, obs, obs_area, grid_s, grid_z, penalty, wavelength, 
 
 
 @numba.njit(cache=True, nogil=True)
+def _strained_bragg_angles(d, strain, wavelength, angles, diffracts):  # pragma: no cover - compiled
+    """Bragg's law for spacings ``d`` (angstrom) scaled by 1 + ``strain``: 2θ in degrees into ``angles`` and
+    whether each reflection diffracts (λ / 2d < 1; False for a NaN spacing) into ``diffracts``."""
+    for t in range(d.size):
+        sin = wavelength / (2.0 * d[t] * (1.0 + strain))
+        diffracts[t] = sin < 1.0
+        angles[t] = np.degrees(2.0 * np.arcsin(min(max(sin, -1.0), 1.0)))
+
+
+@numba.njit(cache=True, nogil=True)
 def _figure_of_merit(inside, matched, inten, ratios, n_matched, threshold, area_to_height):  # pragma: no cover
     """Intensity-weighted share of the detectable reflections that are observed (module docstring, step 1).
 
@@ -501,11 +507,6 @@ def _figure_of_merit(inside, matched, inten, ratios, n_matched, threshold, area_
             if matched[t]:
                 found += inten[t]
     return found / seen if seen > 0 else 0.0
-
-
-def _grid_penalty(st: _ScreenSetup) -> np.ndarray:
-    """Prefer the smallest strain and zero shift among equal scores."""
-    return 1e-3 * (np.abs(st.grid_s[:, 0]) / st.max_strain + np.abs(st.grid_z[:, 0]) / max(st.max_zero_shift_deg, 1e-9))
 
 
 # Reflections per reference in the coarse pass of a whole-database screen: the strongest carry most of the
@@ -545,11 +546,11 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     nearest = np.where(np.abs(edges - st.obs[j - 1]) < np.abs(edges - st.obs[j]), j - 1, j)
     table = np.where(np.abs(st.obs[nearest] - edges) <= st.tol, nearest, -1)
     best_fom, best_s, best_z = np.full(n, -np.inf), np.zeros(n), np.zeros(n)
-    penalty = _grid_penalty(st).reshape(st.strains.size, st.zeros.size)
+    penalty = st.penalty.reshape(st.strains.size, st.zeros.size)
     _coarse_kernel(d, inten, n_sticks, st.strains, st.zeros, penalty, float(st.wavelength_angstrom), float(st.lo),
                    float(st.hi), float(edges[0]), step, table, st.obs_area, float(st.threshold),
                    float(st.area_to_height), best_fom, best_s, best_z)
-    fom = np.maximum(best_fom + _grid_penalty_at(st, best_s, best_z), 0.0)
+    fom = np.maximum(best_fom + _grid_penalty_at(st.max_strain, st.max_zero_shift_deg, best_s, best_z), 0.0)
     if not return_hits:
         return fom, best_s, best_z
     # the observed peaks (indices into st.obs) each reference matches at its best grid point, each once
@@ -577,10 +578,7 @@ def _coarse_kernel(d, inten, n_sticks, strains, zeros, penalty, wavelength, lo, 
     ratios = np.empty(k)
     for r in range(n):
         for a in range(strains.size):
-            for t in range(k):
-                sin = wavelength / (2.0 * d[r, t] * (1.0 + strains[a]))
-                real[t] = np.isfinite(sin) and sin < 1.0
-                positions[t] = np.degrees(2.0 * np.arcsin(min(max(sin, -1.0), 1.0))) if real[t] else 0.0
+            _strained_bragg_angles(d[r], strains[a], wavelength, positions, real)  # NaN padding: not real
             for b in range(zeros.size):
                 n_matched = 0
                 for t in range(k):
@@ -604,8 +602,9 @@ def _coarse_kernel(d, inten, n_sticks, strains, zeros, penalty, wavelength, lo, 
                     best_fom[r], best_s[r], best_z[r] = fom, strains[a], zeros[b]
 
 
-def _grid_penalty_at(st: _ScreenSetup, strain, zero):
-    return 1e-3 * (np.abs(strain) / st.max_strain + np.abs(zero) / max(st.max_zero_shift_deg, 1e-9))
+def _grid_penalty_at(max_strain, max_zero_shift_deg, strain, zero):
+    """Prefer the smallest strain and zero shift among equal scores (subtracted from the figures of merit)."""
+    return 1e-3 * (np.abs(strain) / max_strain + np.abs(zero) / max(max_zero_shift_deg, 1e-9))
 
 
 def _indexed_peaks(refinement, pattern, peaks_deg, tol) -> np.ndarray:
@@ -640,7 +639,6 @@ class _DatabaseShortlist:
         self._by_space_group: dict[str, list[int]] = {}
         for i, ref in enumerate(refs):
             self._by_space_group.setdefault(ref.space_group, []).append(i)
-        self._symbols = [_symbols(ref.formula) for ref in refs]
         self._parents: dict[int, int | None] = {}
 
     def _parent(self, i: int) -> int | None:
@@ -653,9 +651,8 @@ class _DatabaseShortlist:
         ref = self.refs[i]
         parent = None
         if ref.space_group != "?":
-            symbols = self._symbols[i]
             variants = [j for j in self._by_space_group.get(ref.space_group, ())
-                        if self._symbols[j] < symbols and _is_substituted_variant(ref, self.refs[j])]
+                        if _is_substituted_variant(ref, self.refs[j])]
             if variants:
                 parent = min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
         self._parents[i] = parent
@@ -721,22 +718,14 @@ def _atoms(formula: str) -> tuple[dict, float, float]:
             float(composition.weight))  # plain floats: pymatgen's unit-carrying ones are slow in arithmetic
 
 
-@functools.lru_cache(maxsize=None)
-def _symbols(formula: str) -> frozenset[str]:
-    """The element symbols of a formula (a capital letter and an optional lower-case one), without
-    parsing amounts: the cheap first test of :func:`_is_substituted_variant`, asked for every pair of
-    entries of a space group in a whole-database search."""
-    return frozenset(re.findall(r"[A-Z][a-z]?", formula))
-
-
 def _is_substituted_variant(ref: ReferencePattern, parent: ReferencePattern) -> bool:
     """Whether ``ref`` is ``parent`` with a few per cent of its atoms substituted: the same space group,
     ``parent`` made of a strict subset of ref's elements, the extra elements at most ``_PARENT_SUBSTITUTION``
     of ref's atoms, volumes per atom within ``_PARENT_VOLUME``."""
     if ref.space_group in ("?", "") or ref.space_group != parent.space_group:
         return False
-    parent_elements = _symbols(parent.formula)
-    if not parent_elements < _symbols(ref.formula):
+    parent_elements = parent.elements
+    if not parent_elements < ref.elements:  # the cheap test first (no amounts parsed)
         return False
     amounts, n_atoms, _ = _atoms(ref.formula)
     if sum(n for el, n in amounts.items() if el not in parent_elements) / n_atoms > _PARENT_SUBSTITUTION:
@@ -941,11 +930,10 @@ _CARD_COMPOSITION_TOLERANCE = 0.05
 def close_compositions(formula_a: str, formula_b: str, tolerance: float = _CARD_COMPOSITION_TOLERANCE) -> bool:
     """Whether two formulas have the same elements with every atomic fraction within ``tolerance``
     (e.g. Li2.68Ti1.32O4 and Li2TiO3, Li9.584Mn14.416O31.776 and LiMn2O4: 0.03)."""
-    ours, _, _ = _atoms(formula_a)
-    theirs, _, _ = _atoms(formula_b)
+    ours, n_ours, _ = _atoms(formula_a)
+    theirs, n_theirs, _ = _atoms(formula_b)
     if set(ours) != set(theirs):
         return False
-    n_ours, n_theirs = sum(ours.values()), sum(theirs.values())
     return all(abs(ours[el] / n_ours - theirs[el] / n_theirs) <= tolerance for el in ours)
 
 

@@ -111,10 +111,8 @@ class ReferencePattern:
 
     @property
     def elements(self) -> frozenset[str]:
-        """Chemical symbols in the formula."""
-        from pymatgen.core import Composition
-
-        return frozenset(el.symbol for el in Composition(self.formula).elements)
+        """Chemical symbols in the formula (:func:`formula_elements`)."""
+        return formula_elements(self.formula)
 
     def d_spacing_angstrom(self) -> np.ndarray:
         """Interplanar spacings of the sticks from Bragg's law, in angstrom."""
@@ -428,6 +426,14 @@ def _key(text: str, wavelength_angstrom: float, two_theta_range, model: str = ""
     payload = f"{_CACHE_VERSION}|{text}|{wavelength_angstrom:.6f}|{two_theta_range[0]:.3f}|{two_theta_range[1]:.3f}"
     payload += f"|{model}" if model else ""
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=None)
+def formula_elements(formula: str) -> frozenset[str]:
+    """The element symbols of a reduced formula as pymatgen writes it ("La(HO)3", "Li9.584Mn14.416O31.776"):
+    a capital letter and an optional lower-case one, amounts not parsed (cached; a whole-database search
+    asks for thousands)."""
+    return frozenset(re.findall(r"[A-Z][a-z]?", formula))
 
 
 # An amount this close to a whole number is that number (a refined occupancy of 0.99998 printed into a formula)
