@@ -643,6 +643,12 @@ def _others(model: _Model, q, p: int, broaden: float) -> np.ndarray:
     return curves[:, others] @ coef[others]
 
 
+def _matched_filter_target(model: _Model, q, p: int, broaden: float) -> np.ndarray:
+    """The sigma-weighted counts left for phase p by the background and the other contributions: the
+    target of the matched-filter cell searches (:func:`_grid_search`, :func:`_coordinate_search`)."""
+    return (model.y - model.background) / model.sigma - _others(model, q, p, broaden) / model.sigma
+
+
 def _grid_search(model: _Model, q: np.ndarray, p: int, *, max_zero_shift_deg, strain_grid, broaden):
     """Matched-filter search of isotropic strain and zero shift (within ``max_zero_shift_deg`` of the current
     one, degrees; 0 keeps it) for phase p, others fixed: the score of a trial curve m is
@@ -653,9 +659,7 @@ def _grid_search(model: _Model, q: np.ndarray, p: int, *, max_zero_shift_deg, st
     tails at the ends of the pattern); on another grid every (zero, strain) pair is rendered, zero shifts
     0.025 degrees apart.
     """
-    weight = 1.0 / model.sigma
-    net = (model.y - model.background) * weight
-    net = net - _others(model, q, p, broaden) * weight
+    net = _matched_filter_target(model, q, p, broaden)
     tie = model.ties[p][1]
     base = q[model.slices[p]].copy()
     is_length = tie[:3].any(axis=0)
@@ -668,7 +672,7 @@ def _grid_search(model: _Model, q: np.ndarray, p: int, *, max_zero_shift_deg, st
         lags = np.zeros(1, int)
         zeros = q[0] + np.arange(-max_zero_shift_deg, max_zero_shift_deg + 1e-12, 0.025) if max_zero_shift_deg > 0 \
             else [q[0]]
-    target, weight2, n = net * weight, weight * weight, model.x.size
+    target, weight2, n = net / model.sigma, 1.0 / model.sigma ** 2, model.x.size
     best, best_q = -np.inf, q
     for zero in zeros:
         for strain in strain_grid:
@@ -691,8 +695,7 @@ def _grid_search(model: _Model, q: np.ndarray, p: int, *, max_zero_shift_deg, st
 def _coordinate_search(model: _Model, q, p, *, rel_grid, broaden):
     """Matched-filter search of each free cell parameter of phase p in turn; two free lengths
     (tetragonal, hexagonal) are searched jointly, so that nearly equal a and c cannot swap roles."""
-    net = (model.y - model.background) / model.sigma
-    net = net - _others(model, q, p, broaden) / model.sigma
+    net = _matched_filter_target(model, q, p, broaden)
 
     def score(trial):
         pos, areas, fwhm = model.sticks(trial, p)
