@@ -15,8 +15,9 @@ coefficients c_k enter linearly and are solved exactly (bounded linear least
 squares, S_p >= 0, A_j >= 0) inside every evaluation of the non-linear parameters
 (zero shift, pseudo-Voigt mixing, lattice parameters under the constraints of
 the crystal system, widths): variable projection (Golub & Pereyra, SIAM J.
-Numer. Anal. 10 (1973) 413, doi:10.1137/0710036). Profiles are rendered for all
-peaks at once (:func:`xrd.profiles.render_sticks`).
+Numer. Anal. 10 (1973) 413, doi:10.1137/0710036), with Kaufman's Jacobian built
+from the analytic derivatives of the profiles (:meth:`_Model.jacobian`). Profiles
+are rendered for all peaks at once (:func:`xrd.profiles.render_sticks`).
 
 Weight fractions follow Hill & Howard (J. Appl. Cryst. 20 (1987) 467,
 doi:10.1107/S0021889887086199): W_p = S_p (ZMV)_p / Σ_i S_i (ZMV)_i, where ZM
@@ -39,7 +40,7 @@ from scipy import optimize
 from ssbkit.errors import FitError
 from xrd.pattern import Pattern
 from xrd.processing import snip_background
-from xrd.profiles import pseudo_voigt, render_sticks
+from xrd.profiles import pseudo_voigt, render_stick_derivatives, render_sticks
 from xrd.references import ReferencePattern
 
 __all__ = ["FixedShapeFit", "PhaseResult", "Refinement", "bragg_two_theta_deg", "d_spacing_angstrom", "fit_fixed_shapes",
@@ -519,8 +520,78 @@ class _Model:
     def residual(self, q, broaden=1.0):
         return self.solve(self.curves(q, broaden=broaden))[1]
 
+    def jacobian(self, q, broaden=1.0):
+        """Jacobian of :meth:`residual` with respect to q, shape (points, parameters).
 
-_MEMO_SIZE = 64  # entries of a _Model's memo: a finite-difference Jacobian's worth of renders and cells
+        Kaufman's approximation of the variable-projection Jacobian (Kaufman, BIT 15 (1975) 49,
+        doi:10.1007/BF01932995): J = -P (dA/dq) c, with c the solved linear coefficients and P the projector
+        onto the complement of the design's columns that are free (those not held at zero by their bound).
+        It drops a term whose product with the residual vanishes, so the gradient J^T r is exact and the
+        least squares converge to the same minimum as with the full Jacobian. dA/dq holds the analytic
+        derivatives of the rendered phase curves (:meth:`_curve_derivatives`), so no parameter is perturbed
+        and no curve re-rendered.
+        """
+        curves = self.curves(q, broaden=broaden)
+        coef = self.solve(curves)[0]
+        moved = np.zeros((self.x.size, self.n_params))
+        for p in range(len(self.refs)):
+            if coef[p] > 0:
+                index, columns = self._curve_derivatives(q, p, broaden)
+                moved[:, index] += coef[p] * columns
+        moved /= self.sigma[:, None]
+        free = np.ones(coef.size, bool)
+        free[:curves.shape[1]] = coef[:curves.shape[1]] > 0
+        basis = np.linalg.qr(self.design_weighted[:, free])[0]  # the design solve() just wrote
+        return basis @ (basis.T @ moved) - moved
+
+    def _curve_derivatives(self, q, p, broaden):
+        """Derivatives of phase p's unit-scale curve (:meth:`curves`) with respect to the parameters it
+        depends on: the indices of those parameters in q, and the columns (points, len(indices)).
+
+        By the chain rule through the peaks' positions, widths, areas and the Lorentzian fraction
+        (:func:`xrd.profiles.render_stick_derivatives`): Bragg's law gives d(2θ)/d(ln d) = -2 tan θ, with
+        d(ln d)/dq of the free cell parameters by central differences of :func:`d_spacing_angstrom` (no
+        rendering); FWHM = broaden sqrt(W + U tan^2 θ) gives dFWHM/dW, dFWHM/dU and, through tan θ,
+        dFWHM/d(2θ); a March-Dollase ratio r scales the areas by dP/dr / P.
+        """
+        pos, areas, fwhm = self.sticks(q, p)
+        lattice = self.lattice(q, p)
+        _, ok, ok2 = self._bragg_angles(p, lattice)
+        tie, sl = self.ties[p][1], self.slices[p]
+        hkl = self.hkl[p][ok]
+        log_d_slope = np.empty((hkl.shape[0], tie.shape[1]))
+        for k in range(tie.shape[1]):
+            step = 1e-6 * max(1.0, abs(q[sl.start + k]))
+            log_d_slope[:, k] = np.log(d_spacing_angstrom(hkl, lattice + step * tie[:, k])
+                                       / d_spacing_angstrom(hkl, lattice - step * tie[:, k])) / (2 * step)
+        if ok2 is not None:
+            log_d_slope = np.concatenate([log_d_slope, log_d_slope[ok2]])
+        t = np.tan(np.radians(pos - q[0]) / 2)
+        t_fwhm = np.tan(np.radians(pos) / 2)
+        position_slope = np.degrees(-2 * t)[:, None] * log_d_slope  # d(2θ)/dq, degrees per unit of q
+        w, u = self.widths(q, p)
+        live = (w + u * t_fwhm * t_fwhm > 1e-6) / (2 * fwhm)  # 0 where the width sits at its floor
+        width_per_w = broaden * live
+        width_per_u = broaden * live * t_fwhm * t_fwhm
+        width_per_pos = broaden * live * u * 2 * t_fwhm * (1 + t_fwhm * t_fwhm) * np.pi / 360
+        n_cell = sl.stop - sl.start
+        index = [0, 1, *range(sl.start, sl.stop + 2)] + ([self.po_index[p]] if self.po_index[p] is not None else [])
+        weights = np.zeros((4, pos.size, len(index)))
+        weights[1, :, 0] = areas                                    # the zero shift moves every peak
+        weights[2, :, 0] = areas * width_per_pos
+        weights[3, :, 1] = areas                                    # the Lorentzian fraction
+        weights[1, :, 2:2 + n_cell] = areas[:, None] * position_slope
+        weights[2, :, 2:2 + n_cell] = (areas * width_per_pos)[:, None] * position_slope
+        weights[2, :, 2 + n_cell] = areas * width_per_w
+        weights[2, :, 3 + n_cell] = areas * width_per_u
+        if self.po_index[p] is not None:
+            log_slope = _march_dollase_log_slope(self.po_cos2[p], q[self.po_index[p]])[ok]
+            weights[0, :, 4 + n_cell] = areas * (log_slope if ok2 is None else np.concatenate([log_slope,
+                                                                                                 log_slope[ok2]]))
+        return index, render_stick_derivatives(self.x, pos, fwhm * broaden, float(np.clip(q[1], 0, 1)), weights)
+
+
+_MEMO_SIZE = 64  # entries of a _Model's memo: the renders and cells of the last evaluations
 
 
 def _remember(memo: dict, key, compute):
@@ -631,6 +702,15 @@ def _march_dollase(cos2, r):
     r = max(float(r), 1e-3)
     value = (r * r * cos2 + (1 - cos2) / r) ** -1.5
     return np.nanmean(value, axis=1)
+
+
+def _march_dollase_log_slope(cos2, r):
+    """d(ln P)/dr of the family-averaged March-Dollase factor P of :func:`_march_dollase`, from
+    d/dr (r^2 cos^2 a + sin^2 a / r)^(-3/2) = -3/2 (r^2 cos^2 a + sin^2 a / r)^(-5/2) (2 r cos^2 a - sin^2 a / r^2)."""
+    r = max(float(r), 1e-3)
+    base = r * r * cos2 + (1 - cos2) / r
+    slope = -1.5 * base ** -2.5 * (2 * r * cos2 - (1 - cos2) / (r * r))
+    return np.nanmean(slope, axis=1) / np.nanmean(base ** -1.5, axis=1)
 
 
 def _others(model: _Model, q, p: int, broaden: float) -> np.ndarray:
@@ -883,17 +963,19 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
             if k is not None:
                 stage1_mask[k] = False
 
-        def fun1(sub):
+        def full(sub):
             trial = q.copy()
             trial[stage1_mask] = sub
-            return model.residual(trial, broaden=1.5)
+            return trial
 
-        sol1 = optimize.least_squares(fun1, q[stage1_mask], bounds=(lower[stage1_mask], upper[stage1_mask]),
+        sol1 = optimize.least_squares(lambda sub: model.residual(full(sub), broaden=1.5), q[stage1_mask],
+                                      jac=lambda sub: model.jacobian(full(sub), broaden=1.5)[:, stage1_mask],
+                                      bounds=(lower[stage1_mask], upper[stage1_mask]),
                                       x_scale=scale[stage1_mask], max_nfev=max(10, max_nfev // 2),
                                       ftol=1e-4, xtol=1e-5)
         q[stage1_mask] = sol1.x
-        sol = optimize.least_squares(model.residual, q, bounds=(lower, upper), x_scale=scale, max_nfev=max_nfev,
-                                     ftol=1e-6, xtol=1e-7)
+        sol = optimize.least_squares(model.residual, q, jac=model.jacobian, bounds=(lower, upper), x_scale=scale,
+                                     max_nfev=max_nfev, ftol=1e-6, xtol=1e-7)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise FitError(f"refinement failed: {exc}") from exc
     q = sol.x

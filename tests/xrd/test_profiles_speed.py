@@ -1,8 +1,9 @@
 """The fast paths of rendering and refinement against straightforward evaluations."""
 
 import numpy as np
+import pytest
 
-from xrd.profiles import render_sticks
+from xrd.profiles import render_stick_derivatives, render_sticks
 from xrd.refinement import _remember
 
 
@@ -50,3 +51,69 @@ def test_remember_computes_once_and_drops_least_recently_used(monkeypatch):
     assert sorted(memo) == [1, 3]
     value(2)
     assert calls == [1, 2, 3, 2]
+
+
+def test_stick_derivatives_equal_central_differences_of_the_render():
+    # truth: central differences (step 1e-6) of render_sticks itself, on windows wide enough that no peak is cut
+    x = np.arange(20.0, 60.0, 0.01)
+    pos, areas, fwhm = np.array([30.0, 30.5, 45.2]), np.array([100.0, 50.0, 30.0]), np.array([0.1, 0.15, 0.2])
+    slopes = np.array([0.3, -1.0, 2.0])  # a different d(centre)/dq per peak, as a cell parameter gives
+    weights = np.zeros((4, 3, 4))
+    weights[0, :, 0] = 1.0
+    weights[1, :, 1] = areas * slopes
+    weights[2, :, 2] = areas
+    weights[3, :, 3] = areas
+    step = 1e-6
+    for eta in (0.0, 0.4, 1.0):
+        columns = render_stick_derivatives(x, pos, fwhm, eta, weights, window_fwhm=1e4)
+
+        def render(dq=0.0, dw=0.0, de=0.0):
+            return render_sticks(x, pos + slopes * dq, areas, fwhm + dw, eta + de, window_fwhm=1e4)
+
+        np.testing.assert_allclose(columns[:, 0], render_sticks(x, pos, 1.0, fwhm, eta, window_fwhm=1e4),
+                                   rtol=0, atol=1e-14)
+        for k, shift in ((1, "dq"), (2, "dw"), (3, "de")):
+            difference = (render(**{shift: step}) - render(**{shift: -step})) / (2 * step)
+            np.testing.assert_allclose(columns[:, k], difference, rtol=0, atol=1e-7 * np.abs(difference).max())
+    with pytest.raises(ValueError, match="weights"):
+        render_stick_derivatives(x, pos, fwhm, 0.5, np.zeros((3, 3, 1)))
+
+
+def test_refinement_jacobian_gives_the_gradient_of_the_residual(make_mixture, monkeypatch):
+    # Kaufman's variable-projection Jacobian drops a term orthogonal to the residual, so J^T r must equal the
+    # gradient of the residual's half-square; truth: central differences of the residual (step 1e-6 relative).
+    # The peaks' windows span the whole pattern here: a window's end crossing a grid point within a difference
+    # step would make the difference, not the derivative, wrong.
+    from functools import partial
+
+    import xrd.refinement
+    from xrd.references import reference_pattern
+    from xrd.refinement import _Model, _counting_sigma
+
+    monkeypatch.setattr(xrd.refinement, "render_sticks", partial(render_sticks, window_fwhm=1e3))
+    monkeypatch.setattr(xrd.refinement, "render_stick_derivatives", partial(render_stick_derivatives, window_fwhm=1e3))
+
+    rng = np.random.default_rng(3)
+    pattern, _, _ = make_mixture(("LiCoO2", "Co3O4"), (0.6, 0.4), rng)
+    refs = [reference_pattern("LiCoO2"), reference_pattern("Co3O4")]
+    model = _Model(pattern, refs, np.full(pattern.two_theta_deg.size, 100.0), 4, _counting_sigma(pattern),
+                   orientations=[(0, 0, 1), None])
+    q = np.zeros(model.n_params)
+    q[0], q[1] = 0.03, 0.4
+    for p, (_, _, start) in enumerate(model.ties):
+        sl = model.slices[p]
+        q[sl] = start * 1.001
+        q[sl.stop], q[sl.stop + 1] = 0.012, 0.005
+    q[model.po_index[0]] = 0.9
+    assert pattern.kalpha2_ratio > 0  # the K-alpha2 peaks are differentiated too
+    for broaden in (1.0, 1.5):
+        residual = model.residual(q, broaden)
+        jacobian = model.jacobian(q, broaden)
+        for j in range(q.size):
+            h = 1e-6 * max(abs(q[j]), 1e-2)
+            up, down = q.copy(), q.copy()
+            up[j] += h
+            down[j] -= h
+            column = (model.residual(up, broaden) - model.residual(down, broaden)) / (2 * h)
+            scale = np.linalg.norm(column) * np.linalg.norm(residual)
+            assert jacobian[:, j] @ residual == pytest.approx(column @ residual, abs=1e-6 * scale)
