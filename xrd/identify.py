@@ -67,7 +67,7 @@ import numpy as np
 from ssbkit.errors import FitError
 from xrd.pattern import Pattern
 from xrd.processing import PeakList, find_peaks, rebin, snip_background
-from xrd.quick_fit import linear_rwp, stick_curve
+from xrd.quick_fit import linear_fit, stick_curve
 from xrd.references import (
     PACK_MIN_CANDIDATES,
     ReferencePattern,
@@ -529,15 +529,13 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
         grid point, each once per reference, -1 elsewhere.
     """
     n, k = len(references), _COARSE_STICKS
-    d = np.full((n, k), np.nan)
-    inten = np.zeros((n, k))
-    for r, ref in enumerate(references):
-        if not ref.intensity.size:
-            continue
-        keep = np.flatnonzero(ref.intensity >= 0.01 * ref.intensity.max())
-        strongest = keep[np.argsort(ref.intensity[keep])[::-1][:k]]
-        d[r, :strongest.size] = ref.d_spacing_angstrom()[strongest]
-        inten[r, :strongest.size] = ref.intensity[strongest]
+    d, inten = np.full((n, k), np.nan), np.zeros((n, k))
+    if n:
+        sizes = [ref.intensity.size for ref in references]
+        wavelength = np.repeat([ref.wavelength_angstrom for ref in references], sizes)  # d as ref.d_spacing_angstrom
+        spacing = wavelength / (2.0 * np.sin(np.radians(np.concatenate([ref.two_theta_deg for ref in references])) / 2.0))
+        _strongest_kernel(np.concatenate([ref.intensity for ref in references]).astype(float), spacing,
+                          np.cumsum([0] + sizes), d, inten)
     n_sticks = (inten > 0).sum(axis=1)
     # matching by table look-up: the index of the observed peak nearest to each fine 2-theta bin, -1 beyond tol
     step = 0.005
@@ -562,6 +560,30 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     hits = np.sort(np.where(inside, table[index], -1), axis=1)
     hits[:, 1:][hits[:, 1:] == hits[:, :-1]] = -1
     return fom, best_s, best_z, hits
+
+
+@numba.njit(cache=True, nogil=True)
+def _strongest_kernel(intensity, d, offsets, d_out, intensity_out):  # pragma: no cover - compiled
+    """For each reference r (sticks ``offsets[r]:offsets[r + 1]`` of the concatenated arrays), its strongest
+    reflections of at least 1 % of its strongest, at most ``d_out.shape[1]`` of them, strongest first (of
+    equal ones the earlier), into row r of ``d_out`` and ``intensity_out`` (rows left as given when none)."""
+    k = d_out.shape[1]
+    for r in range(offsets.size - 1):
+        start, stop = offsets[r], offsets[r + 1]
+        if stop == start:
+            continue
+        threshold = 0.01 * intensity[start:stop].max()
+        n = 0
+        for t in range(start, stop):
+            value = intensity[t]
+            if value < threshold or (n == k and value <= intensity_out[r, k - 1]):
+                continue
+            m = min(n, k - 1)  # insertion into the descending row, after the equal ones
+            while m > 0 and intensity_out[r, m - 1] < value:
+                intensity_out[r, m], d_out[r, m] = intensity_out[r, m - 1], d_out[r, m - 1]
+                m -= 1
+            intensity_out[r, m], d_out[r, m] = value, d[t]
+            n = min(n + 1, k)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1056,9 +1078,9 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                                       min_orientation_gain, best_rwp)
         if database is not None:
             shortlist = database.everything_scored()
-        accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, sigma,
-                                                peaks, tol, info, orient, declared_elements, min_orientation_gain,
-                                                best_rwp, max_strain)
+        accepted, refinement = _swap_polymorphs(pattern, refs, shortlist, accepted, refinement, background, peaks,
+                                                tol, info, orient, declared_elements, min_orientation_gain, best_rwp,
+                                                max_strain)
         accepted, refinement = _drop_weak(pattern, refs, accepted, refinement, background, sigma,
                                           min_weight_fraction, min_explained, orient)
     if refinement is not None:
@@ -1218,11 +1240,11 @@ def _quick_orientation(pattern, refs, accepted, refinement, background, k):
     lowers the quick linear fit (:mod:`xrd.quick_fit`) of random-powder phase k most, with the other
     phases' refined profiles fixed; returns (axis or None, relative Rwp decrease)."""
     ref = refs[accepted[k].index]
-    sigma = _counting_sigma(pattern)
+    others = _fit_of_others(pattern, refinement, k, background)
     d = d_spacing_angstrom(ref.hkl, refinement.phases[k].lattice)
 
     def rwp(intensity):
-        return _rwp_in_place(pattern, refinement, k, d, intensity, refinement.zero_shift_deg, background, sigma)[0]
+        return _rwp_in_place(pattern, refinement, k, others, d, intensity, refinement.zero_shift_deg)[0]
 
     base = rwp(ref.intensity)
     best_axis, best = None, base
@@ -1362,10 +1384,11 @@ def _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol):
     return kept[1:]
 
 
-def _quick_rwp_in_place(pattern, refs, alt, isostructural, refinement, k, background, sigma) -> float:
-    """Rwp of the quick linear fit with candidate ``alt`` in place of refined phase k (:func:`_rwp_in_place`)
-    at its screened strain and zero shift and, when it is isostructural, also at phase k's refined cell volume
-    and zero shift (the lower of the two). Infinite when its scale comes out negative."""
+def _quick_rwp_in_place(pattern, refs, alt, isostructural, refinement, k, others) -> float:
+    """Rwp of the quick linear fit with candidate ``alt`` in place of refined phase k (:func:`_rwp_in_place`;
+    ``others`` from :func:`_fit_of_others`) at its screened strain and zero shift and, when it is
+    isostructural, also at phase k's refined cell volume and zero shift (the lower of the two). Infinite
+    when its scale comes out negative."""
     phase, ref = refinement.phases[k], refs[alt.index]
     placements = [(ref.d_spacing_angstrom() * (1 + alt.strain), alt.zero_shift_deg)]
     if isostructural:  # also at phase k's cell volume (its axial ratios may differ: GaN against ZnO)
@@ -1373,21 +1396,25 @@ def _quick_rwp_in_place(pattern, refs, alt, isostructural, refinement, k, backgr
                            refinement.zero_shift_deg))
     best = float("inf")
     for d, zero in placements:
-        rwp, scale = _rwp_in_place(pattern, refinement, k, d, ref.intensity, zero, background, sigma)
+        rwp, scale = _rwp_in_place(pattern, refinement, k, others, d, ref.intensity, zero)
         best = min(best, rwp) if scale > 0 else best
     return best
 
 
-def _rwp_in_place(pattern, refinement, k, d_angstrom, intensity, zero_shift_deg, background, sigma):
+def _fit_of_others(pattern, refinement, k, background):
+    """The quick linear fit (:func:`xrd.quick_fit.linear_fit`) of the refined curves of every phase but k."""
+    return linear_fit(pattern, background, _counting_sigma(pattern),
+                      [c for j, c in enumerate(refinement.phase_curves) if j != k])
+
+
+def _rwp_in_place(pattern, refinement, k, others, d_angstrom, intensity, zero_shift_deg):
     """Quick linear fit (:mod:`xrd.quick_fit`) with refined phase k's curve replaced by the given reflections
     (spacings in angstrom, intensities), rendered with phase k's widths and the refinement's Lorentzian
-    fraction at the given zero shift (degrees), the other phases' refined curves kept; returns (Rwp, the
-    reflections' scale)."""
+    fraction at the given zero shift (degrees), added to ``others`` (:func:`_fit_of_others`); returns (Rwp,
+    the reflections' scale)."""
     curve = stick_curve(pattern, d_angstrom, intensity, zero_shift_deg=zero_shift_deg,
                         fwhm_deg=refinement.phases[k].fwhm_deg, eta=refinement.eta)
-    others = [c for j, c in enumerate(refinement.phase_curves) if j != k]
-    rwp, coef = linear_rwp(pattern, background, sigma, others + [curve])
-    return rwp, coef[len(others)]
+    return others.with_column(curve)
 
 
 def _simpler(alt_random_rwp, alt_strain, current_random_rwp, current_strain) -> bool:
@@ -1411,7 +1438,7 @@ def _declared_coverage(refs, accepted, k, candidate, declared_elements) -> int:
     return len((refs[candidate.index].elements & declared_elements) - others)
 
 
-def _swap_polymorphs(pattern, refs, scored, accepted, refinement, background, sigma, peaks, tol, info, orient,
+def _swap_polymorphs(pattern, refs, scored, accepted, refinement, background, peaks, tol, info, orient,
                      declared_elements, min_gain, best_rwp, max_strain):
     """Try alternatives to each accepted phase in its place and keep one that fits better.
 
@@ -1434,7 +1461,8 @@ def _swap_polymorphs(pattern, refs, scored, accepted, refinement, background, si
         current_rwp = refinement.rwp if current.index in orient else best_rwp.get(current.index)
         current_random = None  # (Rwp, cell strain) of the current phase as a random powder, when first needed
         alt_orient = {i: a for i, a in orient.items() if i != current.index}
-        quick = sorted(((_quick_rwp_in_place(pattern, refs, alt, iso, refinement, k, background, sigma), alt, iso)
+        others = _fit_of_others(pattern, refinement, k, background)
+        quick = sorted(((_quick_rwp_in_place(pattern, refs, alt, iso, refinement, k, others), alt, iso)
                         for alt, iso in _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol)),
                        key=lambda item: item[0])
         refitted = []
@@ -1501,8 +1529,7 @@ def _rank_additions(pattern, refs, shortlist, accepted, refinement, background, 
     """Order the shortlisted candidates by the relative Rwp decrease they give when added to the quick linear
     fit (:mod:`xrd.quick_fit`) at their screened strain and zero shift."""
     taken = {(s.formula, s.space_group) for s in accepted}
-    base_cols = [] if refinement is None else list(refinement.phase_curves)
-    base_rwp, _ = linear_rwp(pattern, background, sigma, base_cols)
+    base = linear_fit(pattern, background, sigma, [] if refinement is None else refinement.phase_curves)
     out = []
     for cand in shortlist:
         if cand.index in rejected or (cand.formula, cand.space_group) in taken:
@@ -1510,9 +1537,9 @@ def _rank_additions(pattern, refs, shortlist, accepted, refinement, background, 
         ref = refs[cand.index]
         curve = stick_curve(pattern, ref.d_spacing_angstrom() * (1 + cand.strain), ref.intensity,
                             zero_shift_deg=cand.zero_shift_deg, fwhm_deg=fwhm0)
-        rwp, coef = linear_rwp(pattern, background, sigma, base_cols + [curve])
-        if coef[len(base_cols)] <= 0:
+        rwp, scale = base.with_column(curve)
+        if scale <= 0:
             continue
-        out.append((cand, (base_rwp - rwp) / base_rwp if base_rwp > 0 else 0.0))
+        out.append((cand, (base.rwp - rwp) / base.rwp if base.rwp > 0 else 0.0))
     out.sort(key=lambda item: -item[1])
     return out

@@ -7,10 +7,13 @@ place, a preferred-orientation axis) can be ranked without it: their profile is 
 a fixed cell, width and zero shift, and only the scale factors, a constant and a linear term are
 solved, by weighted linear least squares on y - background (the variable-projection idea of Golub
 & Pereyra, SIAM J. Numer. Anal. 10 (1973) 413, doi:10.1137/0710036, with the non-linear
-parameters held fixed). The Rwp of that fit ranks the candidates; only the best few are refined.
+parameters held fixed). The Rwp of that fit ranks the candidates; only the best few are refined. The
+fit of the fixed profiles is solved once and each candidate added to it as one more column.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +21,7 @@ from xrd.pattern import Pattern
 from xrd.profiles import render_sticks
 from xrd.refinement import bragg_two_theta_deg
 
-__all__ = ["linear_rwp", "stick_curve"]
+__all__ = ["LinearFit", "linear_fit", "stick_curve"]
 
 
 def stick_curve(pattern: Pattern, d_angstrom, intensity, *, zero_shift_deg: float, fwhm_deg, eta: float = 0.5):
@@ -66,12 +69,62 @@ def stick_curve(pattern: Pattern, d_angstrom, intensity, *, zero_shift_deg: floa
     return curve
 
 
-def linear_rwp(pattern: Pattern, background, sigma, columns) -> tuple[float, np.ndarray]:
-    """Rwp of the weighted linear least-squares fit of y - background by the given columns.
+@dataclass(frozen=True)
+class LinearFit:
+    """The weighted linear least-squares fit of y - background by fixed columns, a constant and a linear term.
 
-    A constant and a linear term are fitted beside the columns (the slack of a fixed background).
-    Rwp = sqrt(Σ w (y - y_calc)^2 / Σ w y^2), w = 1/σ^2 (Young, The Rietveld Method, IUCr/OUP 1993,
-    ch. 1), the same agreement factor as the full refinement's.
+    It keeps an orthonormal basis of its columns' span and its residual, so that the fit with one column
+    more is had without solving again (:meth:`with_column`).
+
+    Attributes
+    ----------
+    rwp : float
+        Rwp = sqrt(Σ w (y - y_calc)^2 / Σ w y^2), w = 1/σ^2 (Young, The Rietveld Method, IUCr/OUP 1993,
+        ch. 1), the same agreement factor as the full refinement's; a fraction.
+    coefficients : ndarray
+        The scales of the columns in order (unconstrained in sign), then the constant and linear terms.
+    weights : ndarray, shape (n,)
+        1/σ.
+    basis : ndarray, shape (n, rank)
+        Orthonormal basis of the weighted columns' span (left singular vectors above the rank cut-off).
+    residual : ndarray, shape (n,)
+        Weighted residual, (y - y_calc) / σ.
+    observed_norm2 : float
+        Σ w y^2.
+    """
+
+    rwp: float
+    coefficients: np.ndarray
+    weights: np.ndarray
+    basis: np.ndarray
+    residual: np.ndarray
+    observed_norm2: float
+
+    def with_column(self, curve) -> tuple[float, float]:
+        """Rwp and scale of the fit with one more column, ``curve`` (counts per unit scale, shape (n,)).
+
+        Least squares updated by one column (Björck, Numerical Methods for Least Squares Problems, SIAM
+        1996, §3.2): with c' the weighted curve's part orthogonal to the fitted columns and r the weighted
+        residual, the new scale is c'.r / c'.c' and the squared residual falls by (c'.r)^2 / c'.c'; the
+        other coefficients would change, the Rwp and the new scale are exact. A curve within the columns'
+        span (or zero) changes nothing: scale 0, the same Rwp.
+        """
+        c = np.asarray(curve, dtype=float) * self.weights
+        orthogonal = c - self.basis @ (self.basis.T @ c)
+        norm2 = orthogonal @ orthogonal
+        if not norm2 > 1e-24 * (c @ c):
+            return self.rwp, 0.0
+        along = orthogonal @ self.residual
+        remaining = self.residual @ self.residual - along * along / norm2
+        return float(np.sqrt(max(remaining, 0.0) / self.observed_norm2)), float(along / norm2)
+
+
+def linear_fit(pattern: Pattern, background, sigma, columns) -> LinearFit:
+    """Weighted linear least-squares fit of y - background by the given columns (:class:`LinearFit`).
+
+    A constant and a linear term are fitted beside the columns (the slack of a fixed background); the
+    solution is the minimum-norm one by singular values, those below ``max(n, k)`` machine epsilons of the
+    largest being cut (as ``numpy.linalg.lstsq`` does).
 
     Parameters
     ----------
@@ -86,16 +139,18 @@ def linear_rwp(pattern: Pattern, background, sigma, columns) -> tuple[float, np.
 
     Returns
     -------
-    rwp : float
-        As a fraction.
-    coefficients : ndarray
-        The scales of ``columns`` in order, then the constant and linear terms.
+    LinearFit
     """
     y = pattern.intensity.astype(float)
     x = pattern.two_theta_deg
     weights = 1.0 / np.asarray(sigma, dtype=float)
     design = np.stack(list(columns) + [np.ones_like(x), np.linspace(-1, 1, x.size)], axis=1) * weights[:, None]
     target = (y - background) * weights
-    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
-    resid = target - design @ coef
-    return float(np.sqrt(resid @ resid / np.sum((y * weights) ** 2))), coef
+    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+    rank = int(np.sum(singular > singular[0] * max(design.shape) * np.finfo(float).eps))
+    u, singular, vt = u[:, :rank], singular[:rank], vt[:rank]
+    coefficients = vt.T @ ((u.T @ target) / singular)
+    residual = target - design @ coefficients
+    observed_norm2 = float(np.sum((y * weights) ** 2))
+    return LinearFit(float(np.sqrt(residual @ residual / observed_norm2)), coefficients, weights, u, residual,
+                     observed_norm2)

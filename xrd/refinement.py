@@ -533,20 +533,20 @@ class _Model:
         """
         curves = self.curves(q, broaden=broaden)
         coef = self.solve(curves)[0]
-        moved = np.zeros((self.x.size, self.n_params))
+        moved = np.zeros((self.n_params, self.x.size))  # transposed: rows added and scaled in place
         for p in range(len(self.refs)):
             if coef[p] > 0:
-                index, columns = self._curve_derivatives(q, p, broaden)
-                moved[:, index] += coef[p] * columns
-        moved /= self.sigma[:, None]
+                index, rows = self._curve_derivatives(q, p, broaden)
+                moved[index] += coef[p] * rows
+        moved /= self.sigma
         free = np.ones(coef.size, bool)
         free[:curves.shape[1]] = coef[:curves.shape[1]] > 0
         basis = np.linalg.qr(self.design_weighted[:, free])[0]  # the design solve() just wrote
-        return basis @ (basis.T @ moved) - moved
+        return ((moved @ basis) @ basis.T - moved).T
 
     def _curve_derivatives(self, q, p, broaden):
         """Derivatives of phase p's unit-scale curve (:meth:`curves`) with respect to the parameters it
-        depends on: the indices of those parameters in q, and the columns (points, len(indices)).
+        depends on: the indices of those parameters in q, and the derivatives as rows (len(indices), points).
 
         By the chain rule through the peaks' positions, widths, areas and the Lorentzian fraction
         (:func:`xrd.profiles.render_stick_derivatives`): Bragg's law gives d(2θ)/d(ln d) = -2 tan θ, with
@@ -588,7 +588,7 @@ class _Model:
             log_slope = _march_dollase_log_slope(self.po_cos2[p], q[self.po_index[p]])[ok]
             weights[0, :, 4 + n_cell] = areas * (log_slope if ok2 is None else np.concatenate([log_slope,
                                                                                                  log_slope[ok2]]))
-        return index, render_stick_derivatives(self.x, pos, fwhm * broaden, float(np.clip(q[1], 0, 1)), weights)
+        return index, render_stick_derivatives(self.x, pos, fwhm * broaden, float(np.clip(q[1], 0, 1)), weights).T
 
 
 _MEMO_SIZE = 64  # entries of a _Model's memo: the renders and cells of the last evaluations

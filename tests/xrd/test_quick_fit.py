@@ -7,7 +7,7 @@ import pytest
 
 from xrd.pattern import Pattern
 from xrd.profiles import render_sticks
-from xrd.quick_fit import linear_rwp, stick_curve
+from xrd.quick_fit import linear_fit, stick_curve
 
 X = np.arange(20.0, 60.0, 0.01)
 CU_KA1, CU_KA2 = 1.540598, 1.544426
@@ -40,17 +40,38 @@ def test_stick_curve_width_may_depend_on_angle():
     assert np.allclose(fixed, varying)
 
 
-def test_linear_rwp_recovers_known_scales_and_is_zero_on_an_exact_model():
+def test_linear_fit_recovers_known_scales_and_is_zero_on_an_exact_model():
     # truth: y = background + 300 a + 120 b + 5 (constant) + 2 (linear term), no noise
     a = render_sticks(X, np.array([30.0, 45.0]), np.array([1.0, 0.5]), 0.1, 0.5)
     b = render_sticks(X, np.array([38.0]), np.array([1.0]), 0.2, 0.3)
     background = 50 + 0.2 * (X - 20)
     y = background + 300 * a + 120 * b + 5 + 2 * np.linspace(-1, 1, X.size)
-    rwp, coef = linear_rwp(_pattern(y), background, np.sqrt(y), [a, b])
-    assert rwp == pytest.approx(0.0, abs=1e-10)
-    assert coef == pytest.approx([300, 120, 5, 2], rel=1e-8)
-    # without the second phase the fit must be worse
-    assert linear_rwp(_pattern(y), background, np.sqrt(y), [a])[0] > 0.01
+    fit = linear_fit(_pattern(y), background, np.sqrt(y), [a, b])
+    assert fit.rwp == pytest.approx(0.0, abs=1e-10)
+    assert fit.coefficients == pytest.approx([300, 120, 5, 2], rel=1e-8)
+    # without the second phase the fit must be worse; adding it back as one column restores the exact model
+    without = linear_fit(_pattern(y), background, np.sqrt(y), [a])
+    assert without.rwp > 0.01
+    rwp, scale = without.with_column(b)
+    assert rwp == pytest.approx(0.0, abs=1e-7)
+    assert scale == pytest.approx(120, rel=1e-8)
+
+
+def test_one_column_more_equals_solving_again():
+    # truth: the fit solved again with the column among the others (singular values, numpy.linalg.lstsq's rule)
+    rng = np.random.default_rng(5)
+    columns = [render_sticks(X, rng.uniform(22, 58, 6), rng.uniform(0.2, 1.0, 6), 0.15, 0.5) for _ in range(4)]
+    y = rng.poisson(80 + 400 * columns[0] + 250 * columns[1] + 150 * columns[2] + 90 * columns[3]).astype(float)
+    sigma, background = np.sqrt(np.maximum(y, 1)), np.full(X.size, 70.0)
+    base = linear_fit(_pattern(y), background, sigma, columns[:3])
+    for added in (columns[3], columns[3] - columns[1], -columns[3]):  # scales +90, +90 and -90 in truth
+        again = linear_fit(_pattern(y), background, sigma, columns[:3] + [added])
+        rwp, scale = base.with_column(added)
+        assert rwp == pytest.approx(again.rwp, rel=1e-10)
+        assert scale == pytest.approx(again.coefficients[3], rel=1e-9)
+    # a column within the fitted span (a multiple of a fitted one, or zero) changes nothing
+    assert base.with_column(2 * columns[0]) == (base.rwp, 0.0)
+    assert base.with_column(np.zeros(X.size)) == (base.rwp, 0.0)
 
 
 def test_simpler_prefers_a_random_powder_fit_then_a_cell_closer_to_its_reference():
