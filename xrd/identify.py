@@ -532,8 +532,10 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     d, inten = np.full((n, k), np.nan), np.zeros((n, k))
     if n:
         sizes = [ref.intensity.size for ref in references]
-        wavelength = np.repeat([ref.wavelength_angstrom for ref in references], sizes)  # d as ref.d_spacing_angstrom
-        spacing = wavelength / (2.0 * np.sin(np.radians(np.concatenate([ref.two_theta_deg for ref in references])) / 2.0))
+        # the spacings as ReferencePattern.d_spacing_angstrom gives them, for all references at once
+        wavelength = np.repeat([ref.wavelength_angstrom for ref in references], sizes)
+        two_theta = np.concatenate([ref.two_theta_deg for ref in references])
+        spacing = wavelength / (2.0 * np.sin(np.radians(two_theta) / 2.0))
         _strongest_kernel(np.concatenate([ref.intensity for ref in references]).astype(float), spacing,
                           np.cumsum([0] + sizes), d, inten)
     n_sticks = (inten > 0).sum(axis=1)
@@ -1105,10 +1107,8 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
                 ph.weight_fraction, ph.weight_fraction_error, ph.cell_strain, ph.weight_fraction_stat_error,
                 ph.weight_fraction_sys_error, tuple(info.get(s.index, {}).get("equally_good", ()))))
             if ph.cell_strain > _SUSPECT_CELL_STRAIN:
-                warnings.warn(f"{pattern.source or 'pattern'}: the refined cell of {ph.formula} ({ph.name}) differs "
-                              f"from its reference by {100 * ph.cell_strain:.1f} %; its reflections may be fitted to "
-                              "another phase's peaks (an unreferenced phase?) - check its lattice and weight fraction",
-                              UserWarning, stacklevel=3)
+                warnings.warn(f"{pattern.source or 'pattern'}: {_strained_cell_reason(phases[-1])}", UserWarning,
+                              stacklevel=3)
     unexplained_share = float(peaks.area[~all_matched].sum() / peaks.area.sum()) \
         if len(peaks) and peaks.area.sum() > 0 else 0.0
     if database is not None:
@@ -1133,6 +1133,13 @@ _UNEXPLAINED_WARNING = 0.05
 _UNEXPLAINED_POOR = 0.25
 
 
+def _strained_cell_reason(phase: IdentifiedPhase) -> str:
+    """The verdict's reason (and the warning's text) for a refined cell far from its reference."""
+    return (f"the refined cell of {phase.formula} ({phase.name}) differs from its reference by "
+            f"{100 * phase.cell_strain:.1f} %: its reflections may be fitted to another phase's peaks (an "
+            "unreferenced phase?); check its lattice and weight fraction")
+
+
 def _verdict(phases, refinement, n_candidates, n_peaks, n_unexplained, unexplained_share, failed, declared):
     """Quality verdict ('ok' / 'warning' / 'poor') and its reasons, as sentences."""
     reasons, status = [], "ok"
@@ -1148,8 +1155,7 @@ def _verdict(phases, refinement, n_candidates, n_peaks, n_unexplained, unexplain
     for phase in phases:
         if phase.cell_strain > _SUSPECT_CELL_STRAIN:
             status = "poor" if status == "poor" else "warning"
-            reasons.append(f"the refined cell of {phase.formula} differs from its reference by "
-                           f"{100 * phase.cell_strain:.1f} %: its reflections may be fitted to another phase's peaks")
+            reasons.append(_strained_cell_reason(phase))
     for phase in phases:
         if phase.equally_good:
             status = "poor" if status == "poor" else "warning"

@@ -1,4 +1,4 @@
-"""Peak profiles: area-normalised pseudo-Voigt and fast rendering of stick lists.
+"""Peak profiles: area-normalised pseudo-Voigt, fast rendering of stick lists and of their derivatives.
 
 The pseudo-Voigt is the weighted sum eta*L + (1-eta)*G of a Lorentzian and a
 Gaussian of the same full width at half maximum (Wertheim et al., J. Electron
@@ -140,9 +140,9 @@ def render_stick_derivatives(two_theta_deg, positions_deg, fwhm_deg, eta, weight
 
         Σ_i  V_ij Ω_i + C_ij ∂Ω_i/∂c_i + F_ij ∂Ω_i/∂w_i + E_ij ∂Ω_i/∂η
 
-    with ∂Ω/∂c = -s'(u) / w^2, ∂Ω/∂w = -(s(u) + u s'(u)) / w^2 and ∂Ω/∂η = (L(u) - G(u)) / w (L, G and their
-    derivatives in :func:`_derivative_kernel`). These are the columns of a Jacobian by the chain rule: the
-    caller puts dc_i/dq_j, dw_i/dq_j, ... times the peak's area in the weights.
+    with ∂Ω/∂c = -s'(u) / w^2, ∂Ω/∂w = -(s(u) + u s'(u)) / w^2 and ∂Ω/∂η = (L(u) - G(u)) / w (L, G and
+    their derivatives in :func:`_derivative_kernel`). These are the columns of a Jacobian by the chain rule:
+    the caller puts dc_i/dq_j, dw_i/dq_j, ... times the peak's area in the weights.
     The peaks are truncated exactly as :func:`render_sticks` truncates them, so the columns are the derivatives
     of its output (but for the windows' moving ends).
 
@@ -155,7 +155,8 @@ def render_stick_derivatives(two_theta_deg, positions_deg, fwhm_deg, eta, weight
     eta : float
         Lorentzian fraction.
     weights : ndarray, shape (4, m, k)
-        V, C, F and E above: per unit area, per degree, per degree and per unit of η respectively.
+        V, C, F and E above: for column j, the derivative with respect to its parameter of peak i's area,
+        and its area times the derivative of its centre (degrees), FWHM (degrees) and η.
     window_fwhm : float
         Half-width of each peak's evaluation window, in FWHM.
 

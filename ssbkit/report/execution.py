@@ -111,7 +111,9 @@ def finish_section(section: Section, spec, inp: SectionInput, caught) -> Section
         used[param.name] = value
         origins[param.name] = section.origins.get(param.name, inp.origins.get(param.name, "default"))
     extra = {k: v for k, v in section.parameters.items() if k not in used and v is not None}
-    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    # a warning repeating one of the section's reasons (e.g. "<file>: <reason>") is not shown twice
+    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught
+                                   if not any(r and str(w.message).endswith(r) for r in section.reasons)))
     warned = section.warnings + messages
     status = section.status if section.status != "ok" or not warned else "warning"
     reasons = section.reasons + tuple(m for m in messages if m not in section.reasons)

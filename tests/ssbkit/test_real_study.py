@@ -357,3 +357,18 @@ def test_a_lab_card_labels_the_non_stoichiometric_entry_found(tmp_path, shared_d
     spinel = [p for p in section.result.phases if p.space_group == "Fd-3m"]
     assert len(spinel) == 1 and spinel[0].card == "PDF#35-0782"
     assert all(p.card != "PDF#35-0782" for p in section.result.phases if p.space_group != "Fd-3m")
+
+
+def test_a_warning_repeating_a_reason_is_listed_once(tmp_path, shared_data):
+    """Dara In2O3 30.22 / La(OH)3 50.14 / TiO2 20.04 wt%: La(OH)3 has no AMCSD entry and anatase's refined cell
+    comes out ~3 % off its reference (xrd test_dara_mixture_with_missing_reference_reports_unexplained_peaks).
+    identify_phases warns of it ("<file>: <reason>") and its verdict gives the same reason: the section lists it
+    once (other warnings are still listed: test_demo's test_analysis_warnings_are_shown_on_the_page)."""
+    sample = SAMPLE.replace('cathode = {material = "LiCoO2"}',
+                            'cathode = {material = "In2O3"}\ncoating = {material = "TiO2", amount = 20, unit = "wt%"}')
+    path = shared_data / "xrd/dara_precursor_mixture/In2O3_0p3022-La(OH)3_0p5014-TiO2_0p2004--2min.xrdml"
+    study = ssbkit.Study.load(_manifest(tmp_path, sample, [("xrd", path, {})]))
+    section = ssbkit.analyze(study, figure_dir=tmp_path / "r", progress=False).results[0].section
+    strained = [r for r in section.reasons if "differs from its reference" in r]
+    assert len(strained) == 1 and strained[0].startswith("the refined cell of TiO2")
+    assert section.status in ("warning", "poor")
