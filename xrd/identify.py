@@ -57,6 +57,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
@@ -660,9 +661,9 @@ class _DatabaseShortlist:
         self.exact: dict[int, ScreenResult] = {}
         # the observed peaks are addressed in sorted order throughout (setup.obs)
         self._area = np.append(self.setup.obs_area, 0.0)
-        self._by_space_group: dict[str, list[int]] = {}
+        self._by_chemistry: dict[tuple[str, frozenset], list[int]] = {}  # (space group, elements) -> indices
         for i, ref in enumerate(refs):
-            self._by_space_group.setdefault(ref.space_group, []).append(i)
+            self._by_chemistry.setdefault((ref.space_group, ref.elements), []).append(i)
         self._parents: dict[int, int | None] = {}
 
     def _parent(self, i: int) -> int | None:
@@ -675,8 +676,15 @@ class _DatabaseShortlist:
         ref = self.refs[i]
         parent = None
         if ref.space_group != "?":
-            variants = [j for j in self._by_space_group.get(ref.space_group, ())
-                        if _is_substituted_variant(ref, self.refs[j])]
+            # a parent lacks only elements making up at most _PARENT_SUBSTITUTION of ref's atoms: look up the
+            # element sets left by removing those, then test each entry found (in index order)
+            amounts, n_atoms, _ = _atoms(ref.formula)
+            minor = sorted(el for el, n in amounts.items() if n <= (_PARENT_SUBSTITUTION + 1e-9) * n_atoms)
+            removals = (set(r) for size in range(1, len(minor) + 1) for r in itertools.combinations(minor, size)
+                        if sum(amounts[el] for el in r) <= (_PARENT_SUBSTITUTION + 1e-9) * n_atoms)
+            variants = sorted(j for r in removals
+                              for j in self._by_chemistry.get((ref.space_group, ref.elements - r), ())
+                              if _is_substituted_variant(ref, self.refs[j]))
             if variants:
                 parent = min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
         self._parents[i] = parent

@@ -104,10 +104,10 @@ class LinearFit:
         """Rwp and scale of the fit with one more column, ``curve`` (counts per unit scale, shape (n,)).
 
         Least squares updated by one column (Björck, Numerical Methods for Least Squares Problems, SIAM
-        1996, §3.2): with c' the weighted curve's part orthogonal to the fitted columns and r the weighted
-        residual, the new scale is c'.r / c'.c' and the squared residual falls by (c'.r)^2 / c'.c'; the
-        other coefficients would change, the Rwp and the new scale are exact. A curve within the columns'
-        span (or zero) changes nothing: scale 0, the same Rwp.
+        1996, ch. 3, modified problems): with c' the weighted curve's part orthogonal to the fitted columns
+        and r the weighted residual, the new scale is c'.r / c'.c' and the squared residual falls by
+        (c'.r)^2 / c'.c'; the other coefficients would change, the Rwp and the new scale are exact. A curve
+        within the columns' span (or zero) changes nothing: scale 0, the same Rwp.
         """
         c = np.asarray(curve, dtype=float) * self.weights
         orthogonal = c - self.basis @ (self.basis.T @ c)
