@@ -661,34 +661,14 @@ class _DatabaseShortlist:
         self.exact: dict[int, ScreenResult] = {}
         # the observed peaks are addressed in sorted order throughout (setup.obs)
         self._area = np.append(self.setup.obs_area, 0.0)
-        self._by_chemistry: dict[tuple[str, frozenset], list[int]] = {}  # (space group, elements) -> indices
-        for i, ref in enumerate(refs):
-            self._by_chemistry.setdefault((ref.space_group, ref.elements), []).append(i)
+        self._by_chemistry = _chemistry_index(refs, range(len(refs)))
         self._parents: dict[int, int | None] = {}
 
     def _parent(self, i: int) -> int | None:
-        """The reference of which reference i is a lightly substituted variant (:func:`_is_substituted_variant`;
-        Mg0.02V4O10 of V2O5, Ba3.924Sr0.076C4O12 of BaCO3, an Mn-doped NiO supercell), the closest in volume
-        per atom. A powder pattern does not show substitutions that small, so a whole-database search
-        without declared elements takes the parent. None when there is none."""
-        if i in self._parents:
-            return self._parents[i]
-        ref = self.refs[i]
-        parent = None
-        if ref.space_group != "?":
-            # a parent lacks only elements making up at most _PARENT_SUBSTITUTION of ref's atoms: look up the
-            # element sets left by removing those, then test each entry found (in index order)
-            amounts, n_atoms, _ = _atoms(ref.formula)
-            minor = sorted(el for el, n in amounts.items() if n <= (_PARENT_SUBSTITUTION + 1e-9) * n_atoms)
-            removals = (set(r) for size in range(1, len(minor) + 1) for r in itertools.combinations(minor, size)
-                        if sum(amounts[el] for el in r) <= (_PARENT_SUBSTITUTION + 1e-9) * n_atoms)
-            variants = sorted(j for r in removals
-                              for j in self._by_chemistry.get((ref.space_group, ref.elements - r), ())
-                              if _is_substituted_variant(ref, self.refs[j]))
-            if variants:
-                parent = min(variants, key=lambda j: abs(_volume_per_atom(self.refs[j]) / _volume_per_atom(ref) - 1))
-        self._parents[i] = parent
-        return parent
+        """:func:`_substitution_parent` of reference i among all references (remembered)."""
+        if i not in self._parents:
+            self._parents[i] = _substitution_parent(i, self.refs, self._by_chemistry)
+        return self._parents[i]
 
     def shortlist(self, unexplained, keep=()) -> list[ScreenResult]:
         """Distinct (formula, space group) candidates ranked on the unexplained peaks (mask over the
@@ -731,7 +711,38 @@ class _DatabaseShortlist:
         return [s for s in self.exact.values() if s.figure_of_merit >= self.min_fom]
 
 
-# A lightly substituted variant and its parent compound (_DatabaseShortlist._parent): volumes per atom within
+def _chemistry_index(refs, indices) -> dict[tuple[str, frozenset], list[int]]:
+    """The given reference indices grouped by (space group, element set), in index order."""
+    index: dict[tuple[str, frozenset], list[int]] = {}
+    for i in indices:
+        index.setdefault((refs[i].space_group, refs[i].elements), []).append(i)
+    return index
+
+
+def _substitution_parent(i: int, refs, by_chemistry) -> int | None:
+    """The reference among ``by_chemistry`` (:func:`_chemistry_index`) of which reference i is a lightly
+    substituted variant (:func:`_is_substituted_variant`; Mg0.02V4O10 of V2O5, Ba3.924Sr0.076C4O12 of BaCO3, an
+    Mn-doped NiO supercell), the closest in volume per atom (the first of equal ones). A powder pattern does not
+    show substitutions that small, so a search takes the parent. None when there is none.
+
+    A parent lacks only elements making up at most ``_PARENT_SUBSTITUTION`` of ref i's atoms: the element sets
+    left by removing those are looked up, and each entry found is tested."""
+    ref = refs[i]
+    if ref.space_group == "?":
+        return None
+    amounts, n_atoms, _ = _atoms(ref.formula)
+    limit = (_PARENT_SUBSTITUTION + 1e-9) * n_atoms
+    minor = sorted(el for el, n in amounts.items() if n <= limit)
+    removals = (set(r) for size in range(1, len(minor) + 1) for r in itertools.combinations(minor, size)
+                if sum(amounts[el] for el in r) <= limit)
+    variants = sorted(j for r in removals for j in by_chemistry.get((ref.space_group, ref.elements - r), ())
+                      if _is_substituted_variant(ref, refs[j]))
+    if not variants:
+        return None
+    return min(variants, key=lambda j: abs(_volume_per_atom(refs[j]) / _volume_per_atom(ref) - 1))
+
+
+# A lightly substituted variant and its parent compound (_substitution_parent): volumes per atom within
 # 2 % (a few at% substitution changes the cell by well under that, Vegard's law) and at most 5 % of the atoms
 # substituted (the intensity change, of the order of the scattering-factor contrast times that share, is
 # within what texture and displacement parameters already change).
@@ -1010,11 +1021,13 @@ def _identify(pattern, refs, failed, *, max_phases, n_screen, min_figure_of_meri
         if len(refs) > _MAX_EXACT and len(peaks) else None
     if database is None:
         scores = screen_candidates(pattern, refs, peaks, max_strain=max_strain)
-        ranked = sorted(scores, key=lambda s: -s.figure_of_merit)
+        ranked = [s for s in sorted(scores, key=lambda s: -s.figure_of_merit)
+                  if s.figure_of_merit >= min_figure_of_merit]
+        screened = _chemistry_index(refs, [s.index for s in ranked])
         shortlist, seen = [], set()
-        for s in ranked:
+        for s in ranked:  # one per compound; a lightly substituted variant of another one found gives way to it
             key = (s.formula, s.space_group)
-            if s.figure_of_merit < min_figure_of_merit or key in seen:
+            if key in seen or _substitution_parent(s.index, refs, screened) is not None:
                 continue
             seen.add(key)
             shortlist.append(s)
@@ -1361,7 +1374,8 @@ def _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol):
     closest in volume: polymorphs (same formula, another space group), isostructural entries (same space
     group, volume within 5 %) and any other whose reflections fall on the same observed peaks
     (:func:`_falls_on_same_peaks`; e.g. body-centred cubic In2O3 and tennantite). Lightly substituted variants
-    of phase k (:func:`_is_substituted_variant`), which the pattern cannot tell from it, are left out, and of
+    of phase k's compound (:func:`_is_substituted_variant` of its entry or of another screened entry of its
+    formula and space group), which the pattern cannot tell from it, are left out, and of
     entries of close compositions in one space group (:func:`close_compositions`: Li8.96Mn15.04O32 and LiMn2O4)
     only the simplest formula (fewest atoms) stands, none when phase k is it.
 
@@ -1374,13 +1388,17 @@ def _alternatives(pattern, refs, scored, accepted, refinement, k, peaks, tol):
     own = _matched(_with_kalpha2(phase.peak_two_theta_deg, pattern, refinement.zero_shift_deg), peaks.two_theta_deg,
                    tol)
     taken = {s.index for s in accepted}
+    compound = (current.formula, current.space_group)
+    # phase k's compound: its entry and the other screened entries of its formula and space group (their cells
+    # differ by more than a substitution's few tenths of a per cent: AMCSD 18034 and 9098, BaCO3)
+    entries = [refs[current.index]] + [refs[s.index] for s in scored if (s.formula, s.space_group) == compound]
     best: dict[tuple, tuple] = {}
     for alt in scored:
         key = (alt.formula, alt.space_group)
-        if alt.index in taken or key == (current.formula, current.space_group):
+        if alt.index in taken or key == compound:
             continue
         ref = refs[alt.index]
-        if _is_substituted_variant(ref, refs[current.index]):
+        if any(_is_substituted_variant(ref, entry) for entry in entries):
             continue
         mismatch = abs(ref.volume_a3 * (1 + alt.strain) ** 3 / phase.volume_a3 - 1)
         isostructural = alt.space_group == current.space_group and mismatch < 0.05
