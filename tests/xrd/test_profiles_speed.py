@@ -117,3 +117,23 @@ def test_refinement_jacobian_gives_the_gradient_of_the_residual(make_mixture, mo
             column = (model.residual(up, broaden) - model.residual(down, broaden)) / (2 * h)
             scale = np.linalg.norm(column) * np.linalg.norm(residual)
             assert jacobian[:, j] @ residual == pytest.approx(column @ residual, abs=1e-6 * scale)
+
+
+def test_strongest_reflections_of_every_reference_in_one_pass():
+    # the coarse screen's compiled selection against a per-reference numpy selection: the reflections of at
+    # least 1 % of the strongest, the 16 strongest of them, strongest first and of equal ones the earlier
+    from xrd.identify import _strongest_kernel
+
+    rng = np.random.default_rng(4)
+    sizes = [0, 1, 5, 16, 17, 40, 300]
+    intensity = [np.round(rng.uniform(0, 100, n) ** 2, -2) for n in sizes]  # rounded: many equal values
+    d = [rng.uniform(0.8, 6.0, n) for n in sizes]
+    k = 16
+    d_out, intensity_out = np.full((len(sizes), k), np.nan), np.zeros((len(sizes), k))
+    _strongest_kernel(np.concatenate(intensity), np.concatenate(d), np.cumsum([0] + sizes), d_out, intensity_out)
+    for r, (inten, spacing) in enumerate(zip(intensity, d)):
+        keep = np.flatnonzero(inten >= 0.01 * inten.max()) if inten.size else np.zeros(0, int)
+        chosen = keep[np.argsort(-inten[keep], kind="stable")][:k]
+        np.testing.assert_array_equal(intensity_out[r, :chosen.size], inten[chosen])
+        np.testing.assert_array_equal(d_out[r, :chosen.size], spacing[chosen])
+        assert not intensity_out[r, chosen.size:].any() and np.isnan(d_out[r, chosen.size:]).all()
