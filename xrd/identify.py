@@ -1156,7 +1156,8 @@ _UNEXPLAINED_POOR = 0.25
 
 def _strained_cell_reason(phase: IdentifiedPhase) -> str:
     """The verdict's reason (and the warning's text) for a refined cell far from its reference."""
-    return (f"the refined cell of {phase.formula} ({phase.name}) differs from its reference by "
+    label = phase.formula if phase.name == phase.formula else f"{phase.formula} ({phase.name})"
+    return (f"the refined cell of {label} differs from its reference by "
             f"{100 * phase.cell_strain:.1f} %: its reflections may be fitted to another phase's peaks (an "
             "unreferenced phase?); check its lattice and weight fraction")
 

@@ -1004,7 +1004,9 @@ def _refine(pattern, references, *, background, n_background, initial_fwhm_deg, 
     wfrac = scales * zmv / total if total > 0 else np.full(n_ph, np.nan)  # NaN with a card lacking its RIR
     # gradient of W_p with respect to the scales, for error propagation
     wfrac_err = np.full(n_ph, np.nan)
-    if total > 0:
+    if total > 0 and n_ph == 1:
+        wfrac_err[0] = 0.0  # a lone phase is all of the phases refined, exactly
+    elif total > 0:
         cov_s = cov_lin[:n_ph, :n_ph]
         for p in range(n_ph):
             grad = -scales[p] * zmv[p] * zmv / total ** 2

@@ -118,6 +118,8 @@ def test_zero_shift_searched_on_uniform_and_irregular_grids(uniform):
     result = refine_phases(pattern, [ref], max_zero_shift_deg=0.25)
     assert result.zero_shift_deg == pytest.approx(0.13, abs=0.005)
     assert np.all(np.abs(result.phases[0].lattice[:3] / ref.lattice[:3] - 1) < 2e-4)
+    # a lone phase is all of the phases refined: 100 wt%, exactly, with no error
+    assert (result.phases[0].weight_fraction, result.phases[0].weight_fraction_error) == (1.0, 0.0)
 
 
 def test_unindexed_peaks_are_fitted_as_free_peaks(make_mixture):
