@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import math
 import json
 import os
@@ -183,7 +184,12 @@ def _larixite():
 
 
 def _amcsd_path() -> Path:
-    return Path(_larixite().__file__).with_name("amcsd_cif1.db")
+    """The AMCSD database file shipped inside larixite, found without importing the package (its import takes
+    most of a second; only simulating an entry outside the packed cache needs it, :func:`_amcsd_db`)."""
+    spec = importlib.util.find_spec("larixite")
+    if spec is None or spec.origin is None:
+        _larixite()  # raises the ImportError that says what to install
+    return Path(spec.origin).with_name("amcsd_cif1.db")
 
 
 def _amcsd_connect() -> sqlite3.Connection:
@@ -254,6 +260,11 @@ _FLUID_COMPOUNDS = frozenset({
 })
 
 
+# Every element of the fluids above, with deuterium and tritium (hydrogen to pymatgen: "O D2" is H2O); an entry
+# with another symbol in its formula is not one of them
+_FLUID_CANDIDATE_ELEMENTS = _FLUID_ELEMENTS | {"C", "S", "D", "T"}
+
+
 @lru_cache(maxsize=1)
 def _amcsd_non_ambient() -> frozenset[int]:
     """AMCSD ids that cannot be a phase of a powder at room temperature and pressure: the title or
@@ -269,6 +280,8 @@ def _amcsd_non_ambient() -> frozenset[int]:
         if any(k in note for k in _NON_AMBIENT):
             excluded.add(int(cif_id))
             continue
+        if not formula_elements(formula or "") <= _FLUID_CANDIDATE_ELEMENTS:
+            continue  # an element no fluid holds: no need to parse the formula (thousands of them)
         try:
             composition = Composition((formula or "").replace(" ", ""))
         except ValueError:  # an unparsable formula is judged by its structure later, not here

@@ -100,6 +100,10 @@ def test_database_leaves_out_what_is_not_solid_at_room_temperature():
     assert "amcsd:17231" in database_candidates(["C", "O"], ambient_only=False)
     # graphite and diamond stay
     assert {reference_pattern(name).formula for name in candidates[:3]} == {"C"}
+    # ice of heavy water, written "O D2" (AMCSD 16627) and "O17 D34" (13155): deuterium is hydrogen, so H2O
+    from xrd.references import _amcsd_non_ambient
+
+    assert {16627, 13155} <= _amcsd_non_ambient()
 
 
 def test_amcsd_search_leaves_the_warning_filters_alone():
