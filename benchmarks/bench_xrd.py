@@ -13,9 +13,10 @@ Candidates: the built-ins plus every ambient AMCSD entry of the database shipped
    accepted, both also counted over the mixtures whose phases all exist among the references (La(OH)3 and
    monoclinic Li2TiO3 are not in the AMCSD here); "same compounds" when each identified phase and each
    searched phase of the mixture pair up with atomic fractions within 0.05
-   (``xrd.identify.close_compositions``: a Li-rich LiMn2O4 entry, the disordered-rock-salt Li2TiO3 entry); "unflagged wrong" counts results that are not the same compounds
-   and carry no warning (the worst outcome: a wrong answer that looks right); the same with the
-   element-filtered search of the report (``elements=``);
+   (``xrd.identify.close_compositions``: a Li-rich LiMn2O4 entry, the disordered-rock-salt Li2TiO3 entry);
+   "unflagged wrong" counts results that are not the same compounds and carry no warning (the worst
+   outcome: a wrong answer that looks right); the same with the element-filtered search of the report
+   (``elements=``);
 4. a synthetic LiCoO2 / BaTiO3 / BaCO3 mixture (90 / 7 / 3 wt%).
 
 The search's compiled loops (numba, cached on disk) are compiled by the first identification in a fresh

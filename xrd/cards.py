@@ -56,7 +56,7 @@ import numpy as np
 from ssbkit._shared.finite import require_finite
 from ssbkit._shared.limits import read_text, regular_file
 from ssbkit.errors import FormatError
-from xrd.references import CARD_SUFFIXES, ReferencePattern, reference_pattern
+from xrd.references import CARD_SUFFIXES, ReferencePattern, bragg_d_spacing_angstrom, reference_pattern
 
 __all__ = ["CARD_SUFFIXES", "card_folder", "card_mass_volume", "read_card", "reference_intensity_ratio",
            "write_card"]
@@ -251,7 +251,7 @@ def _read_csv_card(path: Path):
     if columns[0] == "two_theta_deg":
         if info["wavelength"] is None:
             raise FormatError("2-theta positions need a '# wavelength:' line", path=path)
-        d = info["wavelength"] / (2 * np.sin(np.radians(table[:, 0]) / 2))
+        d = bragg_d_spacing_angstrom(table[:, 0], info["wavelength"])
     else:
         d = table[:, 0]
     return info, name, d, table[:, 1], table[:, 2:5]

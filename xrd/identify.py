@@ -72,6 +72,7 @@ from xrd.quick_fit import linear_fit, stick_curve
 from xrd.references import (
     PACK_MIN_CANDIDATES,
     ReferencePattern,
+    bragg_d_spacing_angstrom,
     builtin_references,
     check_candidate,
     database_candidates,
@@ -533,10 +534,9 @@ def _coarse_scores(references, st: _ScreenSetup, *, return_hits: bool = False):
     d, inten = np.full((n, k), np.nan), np.zeros((n, k))
     if n:
         sizes = [ref.intensity.size for ref in references]
-        # the spacings as ReferencePattern.d_spacing_angstrom gives them, for all references at once
-        wavelength = np.repeat([ref.wavelength_angstrom for ref in references], sizes)
-        two_theta = np.concatenate([ref.two_theta_deg for ref in references])
-        spacing = wavelength / (2.0 * np.sin(np.radians(two_theta) / 2.0))
+        # the spacings of ReferencePattern.d_spacing_angstrom, for all references at once
+        spacing = bragg_d_spacing_angstrom(np.concatenate([ref.two_theta_deg for ref in references]),
+                                           np.repeat([ref.wavelength_angstrom for ref in references], sizes))
         _strongest_kernel(np.concatenate([ref.intensity for ref in references]).astype(float), spacing,
                           np.cumsum([0] + sizes), d, inten)
     n_sticks = (inten > 0).sum(axis=1)
@@ -805,7 +805,7 @@ def _with_kalpha2(positions_deg, pattern: Pattern, zero_shift_deg: float) -> np.
     """K-alpha1 positions plus their K-alpha2 companions (Bragg's law at the second wavelength)."""
     if not pattern.kalpha2_ratio > 0 or positions_deg.size == 0:
         return positions_deg
-    d = pattern.wavelength_angstrom / (2 * np.sin(np.radians(positions_deg - zero_shift_deg) / 2))
+    d = bragg_d_spacing_angstrom(positions_deg - zero_shift_deg, pattern.wavelength_angstrom)
     second = bragg_two_theta_deg(d, pattern.wavelength2_angstrom)[0] + zero_shift_deg
     return np.concatenate([positions_deg, second])
 

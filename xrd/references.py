@@ -21,7 +21,6 @@ of every AMCSD entry (:func:`database_references`).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.util
 import math
@@ -43,6 +42,7 @@ from ssbkit.errors import FormatError
 
 __all__ = [
     "ReferencePattern",
+    "bragg_d_spacing_angstrom",
     "builtin_references",
     "cache_dir",
     "check_candidate",
@@ -116,8 +116,8 @@ class ReferencePattern:
         return formula_elements(self.formula)
 
     def d_spacing_angstrom(self) -> np.ndarray:
-        """Interplanar spacings of the sticks from Bragg's law, in angstrom."""
-        return self.wavelength_angstrom / (2.0 * np.sin(np.radians(self.two_theta_deg) / 2.0))
+        """Interplanar spacings of the sticks from Bragg's law, in angstrom (:func:`bragg_d_spacing_angstrom`)."""
+        return bragg_d_spacing_angstrom(self.two_theta_deg, self.wavelength_angstrom)
 
     def summary(self) -> dict:
         """Flat description (no arrays)."""
@@ -142,6 +142,24 @@ class ReferencePattern:
         ax.set_title(f"{self.name}: {self.formula} {self.space_group} (λ = {self.wavelength_angstrom:.4f} Å)",
                      fontsize=9)
         return ax
+
+
+def bragg_d_spacing_angstrom(two_theta_deg, wavelength_angstrom):
+    """Interplanar spacings from diffraction angles by Bragg's law, d = λ / (2 sin θ).
+
+    Parameters
+    ----------
+    two_theta_deg : array_like
+        Angles 2θ in degrees (without zero shift).
+    wavelength_angstrom : float or array_like
+        Wavelength in angstrom, broadcast with ``two_theta_deg``.
+
+    Returns
+    -------
+    ndarray
+        d in angstrom.
+    """
+    return wavelength_angstrom / (2.0 * np.sin(np.radians(two_theta_deg) / 2.0))
 
 
 def cache_dir() -> Path:
@@ -441,11 +459,11 @@ def _key(text: str, wavelength_angstrom: float, two_theta_range, model: str = ""
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-@functools.lru_cache(maxsize=None)
+@lru_cache(maxsize=None)
 def formula_elements(formula: str) -> frozenset[str]:
-    """The element symbols of a reduced formula as pymatgen writes it ("La(HO)3", "Li9.584Mn14.416O31.776"):
-    a capital letter and an optional lower-case one, amounts not parsed (cached; a whole-database search
-    asks for thousands)."""
+    """The element symbols of a formula ("La(HO)3", "Li9.584Mn14.416O31.776", AMCSD's "O17 D34"): a capital
+    letter and an optional lower-case one, amounts not parsed (cached; a whole-database search asks for
+    thousands)."""
     return frozenset(re.findall(r"[A-Z][a-z]?", formula))
 
 
@@ -453,7 +471,7 @@ def formula_elements(formula: str) -> frozenset[str]:
 _WHOLE_AMOUNT = 1e-3
 
 
-@functools.lru_cache(maxsize=None)
+@lru_cache(maxsize=None)
 def _tidy_formula(formula: str) -> str:
     """The reduced formula with amounts within ``_WHOLE_AMOUNT`` of a whole number rounded to it: AMCSD 20312
     (LiMn2O4, oxygen occupancy 0.99999) is "LiMn2O4", not "Li8Mn16O31.99968". Formulas without such an amount
